@@ -1,0 +1,1 @@
+"""The `helix` command line."""

@@ -1,0 +1,105 @@
+"""The `helix` command: one Typer app, thin over the library.
+
+Exit codes: 0 success, 1 a problem the user can fix (message, no traceback),
+2 an internal error (traceback with --debug).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from helix.cli.output import err
+from helix.config import Settings
+from helix.errors import HelixError
+
+app = typer.Typer(
+    name="helix",
+    help="Helix, the open-source Customer Success Platform.\n\n"
+    "Import your customer data, compute retention economics and health, and serve the app. "
+    "All data lives in one data directory (--home, HELIX_HOME, default ./helix-data).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+_state: dict[str, bool] = {"debug": False}
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(
+            "--home",
+            envvar="HELIX_HOME",
+            help="Data directory holding the warehouse and the app store.",
+            show_default="./helix-data",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+) -> None:
+    """Helix, the open-source Customer Success Platform."""
+    _state["debug"] = debug
+    ctx.obj = Settings.load(home)
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    """The settings resolved by the global options."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+def _register_commands() -> None:
+    from helix.cli import admin, data, demo, serve
+
+    data.register(app)
+    demo.register(app)
+    serve.register(app)
+    admin.register(app)
+
+
+_register_commands()
+
+
+def run() -> None:
+    """Console-script entry point: runs the app and maps errors to exit codes."""
+    debug = "--debug" in sys.argv or os.environ.get("HELIX_DEBUG") == "1"
+    try:
+        rv = app(standalone_mode=False)
+        code = rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        err.print("[red]aborted[/red]")
+        code = 1
+    except click.ClickException as exc:  # usage errors: bad option, missing argument
+        exc.show(file=sys.stderr)
+        code = 1
+    except HelixError as exc:
+        if debug:
+            traceback.print_exc()
+        err.print(f"[bold red]error:[/bold red] {exc.for_people()}", highlight=False)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        err.print("[red]interrupted[/red]")
+        code = 1
+    except Exception as exc:  # a bug: say so plainly
+        if debug:
+            traceback.print_exc()
+        err.print(
+            f"[bold red]internal error:[/bold red] {type(exc).__name__}: {exc}\n"
+            "  run again with --debug for the traceback, and please report it",
+            highlight=False,
+        )
+        code = 2
+    sys.exit(code)

@@ -1,0 +1,289 @@
+"""The warehouse: one Ibis connection and the few operations Helix needs on it.
+
+Everything that reads or writes the warehouse goes through :class:`Warehouse`.
+Computation is written as Ibis expressions by the callers; the backend-specific
+pieces (bulk upload, transactions, memory settings) live here and nowhere else.
+
+Backends are chosen by URL: ``duckdb:///path/warehouse.duckdb`` (the default),
+``postgres://user@host:5432/db``, or any URL ``ibis.connect`` understands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from helix.config import redact_url
+from helix.errors import ConfigError
+from helix.warehouse.schema import ALL_TABLES, TableSpec
+
+__all__ = ["Warehouse", "open_warehouse", "CHANGES_TABLE", "STAGE_RUNS_TABLE"]
+
+CHANGES_TABLE = "helix_table_changes"
+STAGE_RUNS_TABLE = "helix_stage_runs"
+SCRATCH_PREFIX = "_helix_scratch_"
+
+_META_SCHEMAS: dict[str, ibis.Schema] = {
+    CHANGES_TABLE: ibis.schema(
+        {"table_name": "string", "version": "int64", "changed_at": "timestamp", "note": "string"}
+    ),
+    STAGE_RUNS_TABLE: ibis.schema(
+        {
+            "stage": "string",
+            "as_of": "date",
+            "inputs": "string",
+            "started_at": "timestamp",
+            "seconds": "float64",
+            "rows": "int64",
+        }
+    ),
+}
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a safe table name: {name!r}")
+    return name
+
+
+def utcnow() -> datetime:
+    """Current UTC time as a naive datetime (the warehouse stores naive UTC)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Warehouse:
+    """A connection to the warehouse plus Helix's table conventions."""
+
+    def __init__(self, con: ibis.BaseBackend, url: str) -> None:
+        self.con = con
+        self.url = url
+        self._tx_depth = 0
+
+    # -- identity ---------------------------------------------------------
+    @property
+    def backend(self) -> str:
+        """Name of the Ibis backend: ``duckdb``, ``postgres``, ``pyspark`` ..."""
+        return str(self.con.name)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.backend}, {redact_url(self.url)})"
+
+    # -- tables -----------------------------------------------------------
+    def list_tables(self) -> list[str]:
+        return list(self.con.list_tables())
+
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def table(self, name: str) -> ir.Table:
+        """The Ibis table ``name``."""
+        return self.con.table(name)
+
+    def ensure_tables(self, specs: list[TableSpec] | None = None) -> list[str]:
+        """Create missing Helix tables (all known ones by default); return those created."""
+        existing = set(self.con.list_tables())
+        created = []
+        for spec in specs if specs is not None else list(ALL_TABLES.values()):
+            if spec.name not in existing:
+                self.con.create_table(spec.name, schema=spec.ibis_schema())
+                created.append(spec.name)
+        for name, schema in _META_SCHEMAS.items():
+            if name not in existing:
+                self.con.create_table(name, schema=schema)
+                created.append(name)
+        for leftover in existing:
+            if leftover.startswith(SCRATCH_PREFIX):
+                # a scratch table left by a killed process: never part of the data
+                self.con.drop_table(leftover, force=True)
+        return created
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().execute())
+
+    def write_table(self, name: str, obj: ir.Table | pa.Table) -> None:
+        """Replace the contents of ``name`` with ``obj`` (an expression or Arrow table)."""
+        _check_ident(name)
+        if self.has_table(name):
+            tmp = self.scratch_name(name)
+            self.con.create_table(tmp, obj)
+            with self.transaction():
+                self.con.drop_table(name, force=True)
+                self.rename(tmp, name)
+        else:
+            self.con.create_table(name, obj)
+
+    def append(self, name: str, obj: ir.Table | pa.Table) -> None:
+        """Insert the rows of ``obj`` into ``name``."""
+        self.con.insert(_check_ident(name), obj)
+
+    def drop(self, name: str) -> None:
+        self.con.drop_table(_check_ident(name), force=True)
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename a table (Ibis leaves this to backends; DuckDB's lacks it)."""
+        _check_ident(old)
+        _check_ident(new)
+        try:
+            self.con.rename_table(old, new)
+        except NotImplementedError:
+            self.con.raw_sql(f'ALTER TABLE "{old}" RENAME TO "{new}"')
+
+    def scratch_name(self, hint: str) -> str:
+        """A unique name for a temporary working table (cleaned up if left behind)."""
+        return f"{SCRATCH_PREFIX}{_check_ident(hint)}_{utcnow():%H%M%S%f}"
+
+    # -- bulk upload --------------------------------------------------------
+    def upload(self, name: str, data: pa.RecordBatchReader | pa.Table) -> None:
+        """Create table ``name`` from Arrow data, streaming batch by batch.
+
+        This is the fast path for loading large inputs; memory stays bounded by
+        one batch on DuckDB and PostgreSQL.
+        """
+        _check_ident(name)
+        if isinstance(data, pa.Table):
+            data = data.to_reader()
+        if self.backend == "duckdb":
+            raw = self.con.con
+            view = f"_helix_arrow_{name}"
+            raw.register(view, data)
+            try:
+                raw.execute(f'CREATE TABLE "{name}" AS SELECT * FROM "{view}"')
+            finally:
+                raw.unregister(view)
+        elif self.backend == "postgres":
+            schema = ibis.Schema.from_pyarrow(data.schema)
+            self.con.create_table(name, schema=schema)
+            cols = ", ".join(f'"{c}"' for c in data.schema.names)
+            with self.con.begin() as cur:
+                with cur.copy(f'COPY "{name}" ({cols}) FROM STDIN WITH (FORMAT csv)') as copy:
+                    for batch in data:
+                        buf = io.BytesIO()
+                        pacsv.write_csv(
+                            batch, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed")
+                        )
+                        copy.write(buf.getvalue())
+        else:  # any other Ibis backend: correct, not tuned
+            first = True
+            for batch in data:
+                tbl = pa.Table.from_batches([batch])
+                if first:
+                    self.con.create_table(name, tbl)
+                    first = False
+                else:
+                    self.con.insert(name, tbl)
+            if first:
+                self.con.create_table(name, schema=ibis.Schema.from_pyarrow(data.schema))
+
+    # -- transactions ---------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All warehouse writes inside the block commit together or not at all.
+
+        DuckDB and PostgreSQL give real transactions. Backends without them
+        (e.g. Spark) run the block as is; Helix then relies on writing scratch
+        tables first and swapping them in last.
+        """
+        if self._tx_depth:  # nested: the outermost block decides
+            yield
+            return
+        self._tx_depth += 1
+        try:
+            with self._outer_transaction():
+                yield
+        finally:
+            self._tx_depth -= 1
+
+    @contextlib.contextmanager
+    def _outer_transaction(self) -> Iterator[None]:
+        if self.backend == "duckdb":
+            raw = self.con.con
+            raw.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                raw.execute("ROLLBACK")
+                raise
+            raw.execute("COMMIT")
+        elif self.backend == "postgres":
+            with self.con.con.transaction():
+                yield
+        else:
+            yield
+
+    # -- change tracking ------------------------------------------------------
+    def record_change(self, table: str, note: str = "") -> int:
+        """Note that ``table`` changed; return its new version number."""
+        version = self.table_versions().get(table, 0) + 1
+        self.append(
+            CHANGES_TABLE,
+            pa.table(
+                {
+                    "table_name": [table],
+                    "version": [version],
+                    "changed_at": pa.array([utcnow()], pa.timestamp("us")),
+                    "note": [note],
+                }
+            ),
+        )
+        return version
+
+    def table_versions(self) -> dict[str, int]:
+        """Current version of every table that has changed at least once."""
+        t = self.table(CHANGES_TABLE)
+        df = t.group_by("table_name").aggregate(version=t.version.max()).to_pyarrow()
+        return dict(zip(df["table_name"].to_pylist(), df["version"].to_pylist(), strict=True))
+
+    # -- lifecycle ------------------------------------------------------------
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _connect(url: str) -> ibis.BaseBackend:
+    if url.startswith("duckdb://"):
+        path = url.removeprefix("duckdb://")
+        con = ibis.duckdb.connect(path or ":memory:")
+        # Bounded memory: DuckDB spills to disk beyond this (imports of any size).
+        con.raw_sql("SET preserve_insertion_order = false")
+        return con
+    if url.startswith(("postgres://", "postgresql://")):
+        return ibis.connect(url.replace("postgresql://", "postgres://", 1))
+    return ibis.connect(url)
+
+
+def open_warehouse(url: str, *, create: bool = True) -> Warehouse:
+    """Open the warehouse at ``url``; create Helix's tables when ``create`` is true."""
+    try:
+        con = _connect(url)
+    except ModuleNotFoundError as exc:
+        backend = url.split("://", 1)[0]
+        raise ConfigError(
+            f"the warehouse backend {backend!r} is not installed ({exc.name} is missing)",
+            hint=f"pip install 'ibis-framework[{backend}]'",
+        ) from exc
+    except Exception as exc:  # connection refused, bad URL ...
+        raise ConfigError(
+            f"cannot open the warehouse at {redact_url(url)}: {exc}",
+            hint="check HELIX_WAREHOUSE_URL",
+        ) from exc
+    wh = Warehouse(con, url)
+    if create:
+        wh.ensure_tables()
+    return wh

@@ -1,0 +1,316 @@
+"""Every warehouse table Helix knows: the data-contract tables and the derived ones.
+
+One place defines the columns, types and keys; the importer validates against
+it, the warehouse creates tables from it, and derived stages write to it.
+
+Money is ``decimal(20, 6)`` in the warehouse (exact; rounded to the cent only
+when shown). Timestamps are naive UTC. Identifiers are strings compared exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import ibis
+import ibis.expr.datatypes as dt
+
+MONEY = dt.Decimal(20, 6)
+QUANTITY = dt.Decimal(20, 6)
+
+Kind = Literal["string", "date", "timestamp", "money", "decimal", "double", "integer"]
+
+_KIND_TYPES: dict[str, dt.DataType] = {
+    "string": dt.string,
+    "date": dt.date,
+    "timestamp": dt.Timestamp(),
+    "money": MONEY,
+    "decimal": QUANTITY,
+    "double": dt.float64,
+    "integer": dt.int64,
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table, with the rules the importer enforces."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    description: str = ""
+    choices: tuple[str, ...] | None = None  # allowed values (compared exactly)
+    minimum: float | None = None
+    maximum: float | None = None
+    references: str | None = None  # "table.column" this value must exist in
+
+    @property
+    def dtype(self) -> dt.DataType:
+        return _KIND_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A warehouse table: columns, key and how re-imports merge."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    # "upsert": a row with an existing key replaces it; conflicting duplicates in one
+    # file are rejected. "dedupe": rows equal on the key are one row (first wins).
+    merge: Literal["upsert", "dedupe"] = "upsert"
+    contract: bool = False  # part of the public data contract
+    required: bool = False  # an import must provide it (only accounts, subscriptions)
+    description: str = ""
+    extra: tuple[Column, ...] = field(default=())  # stored columns not in the contract file
+
+    def column(self, name: str) -> Column:
+        for col in (*self.columns, *self.extra):
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name}")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def ibis_schema(self) -> ibis.Schema:
+        """Schema of the stored table: contract columns, extras, and custom attributes."""
+        cols = {c.name: c.dtype for c in (*self.columns, *self.extra)}
+        if self.contract:
+            cols[ATTRIBUTES] = dt.string
+        return ibis.schema(cols)
+
+
+ATTRIBUTES = "attributes"
+"""Name of the JSON text column that keeps a contract row's extra (custom) columns."""
+
+C = Column
+
+ACCOUNTS = TableSpec(
+    "accounts",
+    (
+        C("account_id", "string", True, "unique key"),
+        C("name", "string", True, "display name"),
+        C("created_at", "timestamp", description="when the relationship began"),
+        C("segment", "string", description="the company's own segment label"),
+        C("industry", "string"),
+        C("region", "string"),
+        C("owner_email", "string", description="the assigned CSM"),
+        C("parent_account_id", "string", references="accounts.account_id"),
+    ),
+    key=("account_id",),
+    contract=True,
+    required=True,
+    description="The customers.",
+)
+
+SUBSCRIPTIONS = TableSpec(
+    "subscriptions",
+    (
+        C("subscription_id", "string", True, "unique key of the row"),
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("product", "string", True, "product or add-on name"),
+        C("plan", "string", description="tier name"),
+        C("start_date", "date", True, "first day the terms apply"),
+        C("end_date", "date", description="first day they no longer apply; null = ongoing"),
+        C("mrr", "money", True, "monthly recurring revenue of the row", minimum=0),
+        C("quantity", "decimal", description="licensed units (seats, credits)", minimum=0),
+        C("currency", "string", description="ISO 4217"),
+        C("contract_end_date", "date", description="when the committed term ends"),
+    ),
+    key=("subscription_id",),
+    contract=True,
+    required=True,
+    description="Periods of constant subscription terms.",
+)
+
+EVENTS = TableSpec(
+    "events",
+    (
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("event_time", "timestamp", True),
+        C("event_type", "string", True),
+        C("user_id", "string"),
+        C("value", "double"),
+        C("event_id", "string", description="de-duplication key when given"),
+    ),
+    key=("event_key",),
+    merge="dedupe",
+    contract=True,
+    description="Product usage telemetry.",
+    extra=(C("event_key", "string", description="event_id, or the identity of the event"),),
+)
+
+CONTACTS = TableSpec(
+    "contacts",
+    (
+        C("contact_id", "string", True),
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("name", "string", True),
+        C("email", "string"),
+        C("title", "string"),
+        C(
+            "role",
+            "string",
+            choices=("champion", "decision_maker", "executive_sponsor", "user", "other"),
+        ),
+        C("started_at", "date"),
+        C("ended_at", "date"),
+    ),
+    key=("contact_id",),
+    contract=True,
+    description="The people at the customer.",
+)
+
+ACTIVITIES = TableSpec(
+    "activities",
+    (
+        C("activity_id", "string", True),
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("occurred_at", "timestamp", True),
+        C(
+            "kind",
+            "string",
+            True,
+            choices=("meeting", "call", "email", "qbr", "note", "escalation"),
+        ),
+        C("contact_id", "string", references="contacts.contact_id"),
+        C("direction", "string", choices=("inbound", "outbound")),
+        C("summary", "string"),
+    ),
+    key=("activity_id",),
+    contract=True,
+    description="Interactions between the vendor and the customer.",
+)
+
+TICKETS = TableSpec(
+    "tickets",
+    (
+        C("ticket_id", "string", True),
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("created_at", "timestamp", True),
+        C("resolved_at", "timestamp"),
+        C("priority", "string", choices=("low", "normal", "high", "urgent")),
+        C("status", "string"),
+        C("subject", "string"),
+        C("body", "string"),
+        C("csat", "integer", minimum=1, maximum=5),
+    ),
+    key=("ticket_id",),
+    contract=True,
+    description="Support cases.",
+)
+
+SURVEY_RESPONSES = TableSpec(
+    "survey_responses",
+    (
+        C("response_id", "string", True),
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("contact_id", "string", references="contacts.contact_id"),
+        C("responded_at", "timestamp", True),
+        C("survey", "string", True, "nps, csat, onboarding, or a custom name"),
+        C("score", "integer", True, "NPS 0-10, CSAT 1-5"),
+        C("comment", "string"),
+    ),
+    key=("response_id",),
+    contract=True,
+    description="NPS, CSAT and other survey answers.",
+)
+
+CHURN_REASONS = TableSpec(
+    "churn_reasons",
+    (
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("churned_on", "date", True),
+        C("churn_type", "string", True, choices=("voluntary", "involuntary")),
+        C("reason", "string"),
+    ),
+    key=("account_id", "churned_on"),
+    contract=True,
+    description="What the company recorded when a customer left.",
+)
+
+PAYMENTS = TableSpec(
+    "payments",
+    (
+        C("account_id", "string", True, references="accounts.account_id"),
+        C("due_date", "date", True),
+        C("amount", "money", True, minimum=0),
+        C("status", "string", True, choices=("paid", "failed", "refunded")),
+        C("paid_at", "timestamp"),
+    ),
+    # A payment row has no id in the contract: retries on one due date are separate
+    # facts, so rows are one payment only when every column is equal.
+    key=("account_id", "due_date", "amount", "status", "paid_at"),
+    merge="dedupe",
+    contract=True,
+    description="Billing outcomes.",
+)
+
+CONTRACT_TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        ACCOUNTS,
+        SUBSCRIPTIONS,
+        CONTACTS,
+        EVENTS,
+        ACTIVITIES,
+        TICKETS,
+        SURVEY_RESPONSES,
+        CHURN_REASONS,
+        PAYMENTS,
+    )
+}
+"""Contract tables in load order (referenced tables before the tables that point at them)."""
+
+# ---------------------------------------------------------------------------
+# Derived tables (written by `helix run` stages)
+# ---------------------------------------------------------------------------
+
+ACCOUNT_SUMMARY = TableSpec(
+    "account_summary",
+    (
+        C("account_id", "string", True),
+        C("name", "string"),
+        C("segment", "string"),
+        C("tier", "string", description="enterprise, mid_market or smb, derived from ARR"),
+        C("owner_email", "string"),
+        C("mrr", "money", description="MRR on the as-of date"),
+        C("arr", "money", description="12 x MRR"),
+        C("active", "integer", description="1 when MRR > 0 on the as-of date"),
+        C("customer_since", "date", description="first subscription start"),
+        C("next_renewal", "date", description="earliest contract_end_date on or after as-of"),
+        C("seats", "decimal", description="licensed quantity on the as-of date"),
+        C("last_event_at", "timestamp", description="latest usage event before as-of"),
+        C("as_of", "date"),
+    ),
+    key=("account_id",),
+    description="One row per account: its commercial state on the as-of date.",
+)
+
+DATA_CHECKS = TableSpec(
+    "data_checks",
+    (
+        C("check_name", "string", True),
+        C("severity", "string", choices=("info", "warning", "error")),
+        C("count", "integer"),
+        C("message", "string"),
+        C("as_of", "date"),
+    ),
+    key=("check_name",),
+    description="Findings of the data-quality checks run on the imported data.",
+)
+
+DERIVED_TABLES: dict[str, TableSpec] = {t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS)}
+
+ALL_TABLES: dict[str, TableSpec] = {**CONTRACT_TABLES, **DERIVED_TABLES}
+
+
+def spec(name: str) -> TableSpec:
+    """The spec of a warehouse table by name."""
+    return ALL_TABLES[name]
