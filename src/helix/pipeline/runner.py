@@ -95,6 +95,7 @@ def run_pipeline(
         t0 = time.perf_counter()
         result = stage.run(ctx)
         seconds = time.perf_counter() - t0
+        progress(1.0, "done")
         for table in stage.outputs:
             wh.record_change(table, note=f"stage {stage.name}")
         wh.append(

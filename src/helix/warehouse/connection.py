@@ -260,8 +260,10 @@ def _connect(url: str) -> ibis.BaseBackend:
     if url.startswith("duckdb://"):
         path = url.removeprefix("duckdb://")
         con = ibis.duckdb.connect(path or ":memory:")
-        # Bounded memory: DuckDB spills to disk beyond this (imports of any size).
+        # Order of rows is never relied on (every table has keys or _row), and letting
+        # DuckDB drop it keeps memory bounded on large imports.
         con.raw_sql("SET preserve_insertion_order = false")
+        con.raw_sql("SET TimeZone = 'UTC'")  # timestamps are UTC everywhere in Helix
         return con
     if url.startswith(("postgres://", "postgresql://")):
         return ibis.connect(url.replace("postgresql://", "postgres://", 1))

@@ -63,6 +63,9 @@ class TableSpec:
     required: bool = False  # an import must provide it (only accounts, subscriptions)
     description: str = ""
     extra: tuple[Column, ...] = field(default=())  # stored columns not in the contract file
+    # For "dedupe" tables whose key may be null (events without event_id): rows are
+    # then identified by these columns instead (nulls compare equal).
+    fallback_key: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for col in (*self.columns, *self.extra):
@@ -139,11 +142,11 @@ EVENTS = TableSpec(
         C("value", "double"),
         C("event_id", "string", description="de-duplication key when given"),
     ),
-    key=("event_key",),
+    key=("event_id",),
+    fallback_key=("account_id", "event_time", "event_type", "user_id"),
     merge="dedupe",
     contract=True,
     description="Product usage telemetry.",
-    extra=(C("event_key", "string", description="event_id, or the identity of the event"),),
 )
 
 CONTACTS = TableSpec(

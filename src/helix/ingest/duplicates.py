@@ -1,0 +1,63 @@
+"""Duplicate records inside one file.
+
+* Keyed tables (``merge="upsert"``): rows with the same key and the same values
+  are one record (the rest count as duplicates); rows with the same key and
+  different values are all rejected, because Helix cannot know which is right.
+* Identity tables (``merge="dedupe"``, e.g. events): rows equal on the identity
+  are one record, the first in the file wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from helix.ingest.sources import ROW
+from helix.warehouse.schema import ATTRIBUTES, TableSpec
+
+
+@dataclass
+class Deduplicated:
+    unique: ir.Table  # one row per record, stored columns + _row
+    duplicate_rows: ir.Table  # _row of rows dropped as duplicates
+    conflicts: ir.Table  # _row, column, reason of rows rejected for conflicting keys
+
+
+def stored_columns(spec: TableSpec) -> list[str]:
+    """Columns written to the warehouse for a contract table."""
+    return [*spec.column_names, ATTRIBUTES]
+
+
+def identity_partition(spec: TableSpec, t: ir.Table) -> list[ir.Value]:
+    """Expressions that put equal records in one window partition (nulls compare equal)."""
+    if not spec.fallback_key:
+        return [t[k] for k in spec.key]
+    has_key = t[spec.key[0]].notnull()
+    fallback = [ibis.ifelse(has_key, None, t[c]) for c in spec.fallback_key]
+    return [*(t[k] for k in spec.key), *fallback]
+
+
+def deduplicate(valid: ir.Table, spec: TableSpec) -> Deduplicated:
+    """Split valid rows into unique records, duplicates and conflicting keys."""
+    cols = stored_columns(spec)
+    conflicts = valid.select(ROW, column=ibis.literal(spec.key[0]), reason=ibis.literal("")).limit(0)
+    if spec.merge == "upsert":
+        versions = valid.select(*cols).distinct().group_by(list(spec.key)).aggregate(n=ibis._.count())
+        clashing = versions.filter(versions.n > 1).select(*spec.key)
+        bad = valid.semi_join(clashing, list(spec.key))
+        key_words = " and ".join(spec.key)
+        conflicts = bad.select(
+            ROW,
+            column=ibis.literal(spec.key[0]),
+            reason=ibis.literal(f"another row of this file has the same {key_words} ")
+            + bad[spec.key[0]].cast("string").name("k")
+            + ibis.literal(" with different values: keep one row per key"),
+        )
+        valid = valid.anti_join(clashing, list(spec.key))
+    rank = ibis.row_number().over(group_by=identity_partition(spec, valid), order_by=valid[ROW])
+    ranked = valid.mutate(_rank=rank)
+    unique = ranked.filter(ranked._rank == 0).select(*cols, ROW)
+    dups = ranked.filter(ranked._rank > 0).select(ROW)
+    return Deduplicated(unique=unique, duplicate_rows=dups, conflicts=conflicts)

@@ -1,0 +1,382 @@
+"""`helix import`: contract files in, validated, merged into the warehouse atomically.
+
+The steps, for every file in table order (accounts first, so that foreign keys
+resolve):
+
+1. read the file as Arrow batches (streaming, bounded memory) and stage it;
+2. type and check every value (:mod:`helix.ingest.validate`), then drop or
+   reject duplicates (:mod:`helix.ingest.duplicates`);
+3. write rejected rows, untouched, to a quarantine file and their reasons to
+   an errors file.
+
+Only when every file has been staged does one warehouse transaction merge all
+tables (:mod:`helix.ingest.loader`). A file that cannot be read fails the whole
+import before anything is written; a crash leaves only scratch tables, which
+the warehouse removes the next time it opens.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from helix.errors import ContractError, RowError
+from helix.ingest.duplicates import deduplicate
+from helix.ingest.loader import merge
+from helix.ingest.mapping import Mapping
+from helix.ingest.report import MAX_ERRORS_SHOWN, ImportReport, TableReport
+from helix.ingest.sources import ROW, SUFFIXES, SourceFile, detect_format, read_batches, read_columns
+from helix.ingest.validate import checked_table, row_errors, valid_rows
+from helix.warehouse import CONTRACT_TABLES, Warehouse, open_warehouse
+from helix.warehouse.connection import utcnow
+from helix.warehouse.schema import ATTRIBUTES
+
+Progress = Callable[[str, float], None]
+
+_REFERENCED = {"accounts": "account_id", "contacts": "contact_id"}
+
+
+def new_import_id() -> str:
+    """A sortable, unique id for an import run."""
+    return f"{utcnow():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def plan_files(path: Path, *, table: str | None, mapping: Mapping) -> list[SourceFile]:
+    """The files to import from ``path`` (a directory, or one file), in table order."""
+    if not path.exists():
+        raise ContractError("does not exist", file=str(path), hint="check the path")
+    if path.is_file():
+        name = table or path.name.split(".", 1)[0]
+        if name not in CONTRACT_TABLES:
+            raise ContractError(
+                f"{name!r} is not a table of the data contract",
+                file=str(path),
+                hint=f"pass --table with one of: {', '.join(CONTRACT_TABLES)}",
+            )
+        return [SourceFile(path, name, detect_format(path))]
+    if table is not None:
+        raise ContractError(
+            "is a directory; --table is only for a single file", file=str(path)
+        )
+    found: dict[str, SourceFile] = {}
+    mapped_files = {m.file: t for t, m in mapping.tables.items() if m.file}
+    for child in sorted(path.iterdir()):
+        if not child.is_file() or child.suffix.lower() not in SUFFIXES:
+            continue  # READMEs, mapping files and the like are not data
+        name = mapped_files.get(child.name) or child.name[: -len(child.suffix)]
+        if name not in CONTRACT_TABLES:
+            raise ContractError(
+                f"{name!r} is not a table of the data contract",
+                file=str(child),
+                hint=f"name it after one of: {', '.join(CONTRACT_TABLES)}, "
+                "or map it in a --mapping file",
+            )
+        if name in found:
+            raise ContractError(
+                f"holds the table {name!r}, which {found[name].name} holds too",
+                file=str(child),
+                hint="keep one file per table",
+            )
+        found[name] = SourceFile(child, name, detect_format(child))
+    for mapped, name in mapped_files.items():
+        if name not in found:
+            raise ContractError(
+                f"is named in the mapping for {name!r} but is not in the directory",
+                file=str(path / mapped),
+            )
+    if not found:
+        raise ContractError(
+            "holds no contract files",
+            file=str(path),
+            hint="put <table>.csv or <table>.parquet files in it (accounts, subscriptions, ...)",
+        )
+    return [found[t] for t in CONTRACT_TABLES if t in found]
+
+
+@dataclass
+class _Prepared:
+    src: SourceFile
+    rename: dict[str, str]  # source column -> contract column
+    extras: list[str]  # columns kept as custom attributes (contract-side names)
+    source_names: list[str]
+
+
+def _prepare(src: SourceFile, mapping: Mapping) -> _Prepared:
+    spec = CONTRACT_TABLES[src.table]
+    columns = read_columns(src)
+    tm = mapping.for_table(src.table)
+    to_contract = tm.source_to_contract()
+    missing_sources = [s for s in to_contract if s not in columns]
+    if missing_sources:
+        raise ContractError(
+            f"has no column {missing_sources[0]!r}, which the mapping names",
+            file=str(src.path),
+            hint=f"the file's columns are: {', '.join(columns)}",
+        )
+    rename: dict[str, str] = {}
+    for col in columns:
+        if col == ROW:
+            raise ContractError(f"uses the reserved column name {ROW!r}", file=str(src.path))
+        target = to_contract.get(col, col)
+        if col not in to_contract and col in tm.columns and tm.columns[col] != col:
+            target = f"{col} (source)"  # a same-named column shadowed by the mapping
+        rename[col] = target
+    targets = list(rename.values())
+    missing = [c for c in spec.required_columns if c not in targets]
+    if missing:
+        raise ContractError(
+            f"lacks the required column{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            file=str(src.path),
+            hint="add the column, or map your column onto it with --mapping",
+        )
+    extras = [t for t in targets if t not in spec.column_names and t != ATTRIBUTES]
+    return _Prepared(src, rename, extras, columns)
+
+
+def _reader(prep: _Prepared) -> pa.RecordBatchReader:
+    names = [prep.rename[c] for c in prep.source_names] + [ROW]
+    batches = read_batches(prep.src, prep.source_names)
+    first = next(batches, None)
+    if first is None:
+        if prep.src.fmt == "parquet":
+            schema = pq.read_schema(prep.src.path)
+        else:
+            schema = pa.schema([(c, pa.string()) for c in prep.source_names])
+        schema = schema.append(pa.field(ROW, pa.int64())).with_metadata(None)
+        schema = pa.schema([f.with_name(n) for f, n in zip(schema, names, strict=True)])
+        return pa.RecordBatchReader.from_batches(schema, iter(()))
+    first = first.rename_columns(names)
+
+    def chain() -> Iterator[pa.RecordBatch]:
+        yield first
+        for b in batches:
+            yield b.rename_columns(names)
+
+    return pa.RecordBatchReader.from_batches(first.schema, chain())
+
+
+@dataclass
+class _Staged:
+    prep: _Prepared
+    raw: str
+    ok: str
+    errors: str
+    report: TableReport
+    scratch: list[str] = field(default_factory=list)
+
+
+class _Importer:
+    def __init__(self, wh: Warehouse, report_dir: Path, progress: Progress | None) -> None:
+        self.wh = wh
+        self.report_dir = report_dir
+        self.progress = progress or (lambda message, fraction: None)
+        self.scratch: list[tuple[Warehouse, str]] = []
+        self._own_staging: Warehouse | None = None
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        if wh.backend == "duckdb":
+            self.staging = wh
+        else:  # stage and validate in a local DuckDB; only valid rows travel to the warehouse
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="helix-stage-")
+            url = f"duckdb://{Path(self._tmpdir.name) / 'stage.duckdb'}"
+            self._own_staging = open_warehouse(url, create=False)
+            self.staging = self._own_staging
+        self.known: dict[str, ir.Table] = {}
+
+    # -- helpers ---------------------------------------------------------------
+    def _scratch(self, wh: Warehouse, hint: str) -> str:
+        name = wh.scratch_name(hint)
+        self.scratch.append((wh, name))
+        return name
+
+    def _materialise(self, hint: str, expr: ir.Table) -> str:
+        name = self._scratch(self.staging, hint)
+        self.staging.con.create_table(name, expr)
+        return name
+
+    def _existing_keys(self, table: str) -> ir.Table:
+        col = _REFERENCED[table]
+        existing = self.wh.table(table).select(col)
+        if self.staging is self.wh:
+            return existing
+        name = self._scratch(self.staging, f"known_{table}")
+        self.staging.upload(name, self.wh.con.to_pyarrow_batches(existing))
+        return self.staging.table(name)
+
+    # -- per file ----------------------------------------------------------------
+    def stage(self, prep: _Prepared) -> _Staged:
+        src, spec = prep.src, CONTRACT_TABLES[prep.src.table]
+        self.progress(f"reading {src.name}", 0.0)
+        raw = self._scratch(self.staging, f"raw_{src.table}")
+        self.staging.upload(raw, _reader(prep))
+        raw_t = self.staging.table(raw)
+        if src.table == "accounts" and "account_id" in raw_t.columns:
+            # parent_account_id may point at an account of this same file
+            incoming_ids = raw_t.select("account_id").filter(raw_t.account_id.notnull())
+            self.known["accounts"] = self._existing_keys("accounts").union(
+                incoming_ids.select(incoming_ids.account_id.cast("string").name("account_id"))
+            )
+        self.progress(f"checking {src.name}", 0.4)
+        chk = self._materialise(f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras))
+        chk_t = self.staging.table(chk)
+        dedup = deduplicate(valid_rows(chk_t), spec)
+        ok = self._materialise(f"ok_{src.table}", dedup.unique)
+        errs = self._materialise(
+            f"err_{src.table}", row_errors(chk_t).union(dedup.conflicts).order_by([ROW, "column"])
+        )
+        st = self.staging
+        read = st.count(raw)
+        rejected = int(st.table(errs)[ROW].nunique().execute())
+        loaded = st.count(ok)
+        report = TableReport(
+            table=src.table, file=str(src.path), read=read, rejected=rejected,
+            duplicates=read - rejected - loaded, loaded=loaded,
+        )
+        if src.table in _REFERENCED:
+            col = _REFERENCED[src.table]
+            mine = st.table(ok).select(col)
+            self.known[src.table] = self._existing_keys(src.table).union(mine)
+        return _Staged(prep, raw, ok, errs, report)
+
+    def quarantine(self, staged: _Staged, qdir: Path) -> list[RowError]:
+        """Write rejected rows (untouched) and their reasons; return the first errors."""
+        st, rep, prep = self.staging, staged.report, staged.prep
+        if not rep.rejected:
+            return []
+        back = {v: k for k, v in prep.rename.items()}
+        raw_t = st.table(staged.raw)
+        bad_rows = st.table(staged.errors).select(ROW).distinct()
+        rejected = raw_t.semi_join(bad_rows, ROW).order_by(ROW)
+        untouched = rejected.select(*[raw_t[prep.rename[c]].name(c) for c in prep.source_names])
+        suffix = "csv" if prep.src.fmt == "csv" else "parquet"
+        qfile = qdir / f"{prep.src.table}.rejected.{suffix}"
+        data = st.con.to_pyarrow(untouched)
+        if suffix == "csv":
+            pacsv.write_csv(data, qfile)
+        else:
+            pq.write_table(data, qfile)
+        rep.quarantine = str(qfile)
+        errs = st.table(staged.errors)
+        err_rows = st.con.to_pyarrow(errs).to_pylist()
+        out = [
+            RowError(file=rep.file, row=r[ROW], column=back.get(r["column"], r["column"]), reason=r["reason"])
+            for r in err_rows
+        ]
+        pacsv.write_csv(
+            pa.table(
+                {
+                    "file": [e.file for e in out],
+                    "row": pa.array([e.row for e in out], pa.int64()),
+                    "column": [e.column for e in out],
+                    "reason": [e.reason for e in out],
+                }
+            ),
+            qdir / f"{prep.src.table}.errors.csv",
+        )
+        return out
+
+    # -- all files -----------------------------------------------------------------
+    def merge_all(self, staged: list[_Staged], import_id: str) -> None:
+        with self.wh.transaction():
+            for s in staged:
+                spec = CONTRACT_TABLES[s.prep.src.table]
+                if self.staging is self.wh:
+                    incoming = self.wh.table(s.ok)
+                else:
+                    name = self._scratch(self.wh, f"in_{spec.name}")
+                    self.wh.upload(name, self.staging.con.to_pyarrow_batches(self.staging.table(s.ok)))
+                    incoming = self.wh.table(name)
+                self.progress(f"merging {spec.name}", 0.8)
+                counts = merge(self.wh, spec, incoming)
+                rep = s.report
+                rep.new, rep.updated, rep.unchanged = counts.new, counts.updated, counts.unchanged
+                # records the warehouse already had count as duplicates, not as loaded
+                rep.duplicates += counts.already_present
+                rep.loaded -= counts.already_present
+                if counts.changed:
+                    self.wh.record_change(spec.name, note=f"import {import_id}")
+
+    def close(self) -> None:
+        for wh, name in reversed(self.scratch):
+            try:
+                wh.drop(name)
+            except Exception:  # noqa: BLE001 - cleanup must not hide the real error
+                pass
+        if self._own_staging is not None:
+            self._own_staging.close()
+        if self._tmpdir is not None:
+            self._tmpdir.cleanup()
+
+
+def _check_required_tables(wh: Warehouse, files: list[SourceFile]) -> None:
+    given = {f.table for f in files}
+    for name, spec in CONTRACT_TABLES.items():
+        if spec.required and name not in given and wh.count(name) == 0:
+            raise ContractError(
+                f"the warehouse has no {name} yet and this import does not bring them",
+                file=name,
+                hint=f"include {name}.csv or {name}.parquet (accounts and subscriptions are required)",
+            )
+
+
+def import_files(
+    wh: Warehouse,
+    path: Path,
+    *,
+    imports_dir: Path,
+    table: str | None = None,
+    mapping: Mapping | None = None,
+    progress: Progress | None = None,
+    import_id: str | None = None,
+) -> ImportReport:
+    """Import contract files from ``path`` into ``wh`` and return the report.
+
+    Row problems are reported and quarantined under ``imports_dir/<import_id>/``;
+    file problems raise :class:`~helix.errors.ContractError` with nothing written.
+    """
+    t0 = time.perf_counter()
+    mapping = mapping or Mapping()
+    import_id = import_id or new_import_id()
+    files = plan_files(path, table=table, mapping=mapping)
+    prepared = [_prepare(f, mapping) for f in files]
+    _check_required_tables(wh, files)
+    report = ImportReport(import_id=import_id, source=str(path))
+    final_dir = imports_dir / import_id
+    imports_dir.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix=f".{import_id}-", dir=imports_dir))
+    imp = _Importer(wh, work_dir, progress)
+    try:
+        staged = [imp.stage(p) for p in prepared]
+        all_errors: list[RowError] = []
+        for s in staged:
+            all_errors.extend(imp.quarantine(s, work_dir))
+        imp.merge_all(staged, import_id)
+        for s in staged:
+            report.tables[s.prep.src.table] = s.report
+            if s.report.quarantine:
+                s.report.quarantine = str(final_dir / Path(s.report.quarantine).name)
+        report.errors = all_errors[:MAX_ERRORS_SHOWN]
+        report.error_count = len(all_errors)
+        report.report_dir = str(final_dir)
+        report.seconds = time.perf_counter() - t0
+        (work_dir / "report.json").write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")
+        work_dir.rename(final_dir)
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    finally:
+        imp.close()
+    return report
+
+
+__all__ = ["import_files", "plan_files", "new_import_id"]
