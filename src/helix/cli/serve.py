@@ -1,7 +1,35 @@
-"""CLI commands (being built)."""
+"""`helix serve`: the web app and API."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
+from helix.cli.main import settings_of
+from helix.cli.output import err
+
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to `app`."""
+    """Add `serve` to ``app``."""
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the Helix web app and API (http://127.0.0.1:8000 by default)."""
+    serve_app(settings_of(ctx), host=host, port=port)
+
+
+def serve_app(settings: object, *, host: str, port: int) -> None:
+    """Run the app with uvicorn until interrupted."""
+    import uvicorn
+
+    from helix.api.app import create_app
+
+    app = create_app(settings)  # type: ignore[arg-type]
+    err.print(f"Helix is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")

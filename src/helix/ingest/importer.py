@@ -319,14 +319,17 @@ class _Importer:
 
 
 def _check_required_tables(wh: Warehouse, files: list[SourceFile]) -> None:
-    given = {f.table for f in files}
-    for name, spec in CONTRACT_TABLES.items():
-        if spec.required and name not in given and wh.count(name) == 0:
-            raise ContractError(
-                f"the warehouse has no {name} yet and this import does not bring them",
-                file=name,
-                hint=f"include {name}.csv or {name}.parquet (accounts and subscriptions are required)",
-            )
+    """Every other table points at accounts, so the first import must bring them.
+
+    Subscriptions are required too, but may come in a later import (from billing,
+    say); until they do, `helix run` reports their absence as an error finding.
+    """
+    if "accounts" not in {f.table for f in files} and wh.count("accounts") == 0:
+        raise ContractError(
+            "the warehouse has no accounts yet and this import does not bring them",
+            file="accounts",
+            hint="include accounts.csv or accounts.parquet (accounts and subscriptions are required)",
+        )
 
 
 def import_files(

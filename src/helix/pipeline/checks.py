@@ -39,6 +39,16 @@ def run_checks(wh: Warehouse, as_of: date) -> list[Finding]:
     findings: list[Finding] = []
     accounts, subs, events = wh.table("accounts"), wh.table("subscriptions"), wh.table("events")
     n_accounts = int(accounts.count().execute())
+    if int(subs.count().execute()) == 0:
+        findings.append(
+            Finding(
+                "no_subscriptions",
+                "error",
+                0,
+                "no subscriptions imported: the contract requires them; MRR, retention and "
+                "tiers are all zero until they are",
+            )
+        )
     findings.append(Finding("accounts", "info", n_accounts, f"{n_accounts} accounts imported"))
     without = int(accounts.anti_join(subs, "account_id").count().execute())
     if without:

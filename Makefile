@@ -1,0 +1,36 @@
+# Helix: `make demo` to see it, `make test` to prove it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOME_DIR ?= helix-data
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install Helix with its dev tools
+
+demo: $(STAMP)  ## generate a demo company, import it, run the pipeline, serve on :8000
+	$(BIN)/helix --home $(HOME_DIR) demo
+
+test: $(STAMP)  ## the whole suite, PostgreSQL tests included
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+test-fast: $(STAMP)  ## skip the slow suites
+	$(BIN)/pytest -n 2 -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+bench: $(STAMP)  ## benchmarks with generated data; JSON report in bench/results/
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache bench/results

@@ -1,0 +1,89 @@
+"""The FastAPI application factory (nothing is built at import time)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+
+from helix.api import problems
+from helix.config import Settings
+from helix.platform import Platform
+
+API_PREFIX = "/api/v1"
+
+
+def session_secret(settings: Settings) -> str:
+    """The secret that signs session cookies: ``HELIX_SECRET_KEY``, else a random key
+    created once in the data directory (readable only by its owner)."""
+    env = os.environ.get("HELIX_SECRET_KEY")
+    if env:
+        if len(env) < 32:
+            raise ValueError("HELIX_SECRET_KEY must be at least 32 characters")
+        return env
+    settings.ensure_home()
+    path: Path = settings.home / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
+    """Build the Helix app for one data directory."""
+    from helix.api.routes import accounts
+    from helix.web import pages
+
+    platform = Platform(settings)
+    platform.init()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        platform.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="Helix",
+        version="0.1.0",
+        description="Customer Success Platform API. Authenticate with `Authorization: Bearer <api key>`.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.platform = platform
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(settings),
+        session_cookie="helix_session",
+        same_site="lax",
+        https_only=secure_cookies,
+        max_age=12 * 3600,
+    )
+    problems.install(app)
+    app.include_router(accounts.router, prefix=API_PREFIX)
+    _include_optional_routers(app)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
+
+    return app
+
+
+def _include_optional_routers(app: FastAPI) -> None:
+    """Routers of capabilities that are present in this build."""
+    import importlib
+
+    for module in ("helix.api.routes.metrics",):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        app.include_router(mod.router, prefix=API_PREFIX)
