@@ -52,7 +52,8 @@ def _signature(stage: Stage, versions: dict[str, int], as_of: date) -> str:
 
 def _last_runs(wh: Warehouse) -> dict[str, tuple[str, date]]:
     t = wh.table(STAGE_RUNS_TABLE)
-    latest = t.filter(t.started_at == t.started_at.max().over(group_by=t.stage))
+    marked = t.mutate(_latest=t.started_at.max().over(group_by=t.stage))
+    latest = marked.filter(marked.started_at == marked._latest)
     rows = latest.select("stage", "inputs", "as_of").to_pyarrow().to_pylist()
     return {r["stage"]: (r["inputs"], r["as_of"]) for r in rows}
 

@@ -3,4 +3,5 @@
 Each capability adds its stage module to the import list below.
 """
 
+from helix.metrics import stage  # noqa: F401  (registers mrr_movements)
 from helix.pipeline import account_summary, checks  # noqa: F401  (each registers its stage)
