@@ -56,8 +56,29 @@ def deduplicate(valid: ir.Table, spec: TableSpec) -> Deduplicated:
             + ibis.literal(" with different values: keep one row per key"),
         )
         valid = valid.anti_join(clashing, list(spec.key))
-    rank = ibis.row_number().over(group_by=identity_partition(spec, valid), order_by=valid[ROW])
-    ranked = valid.mutate(_rank=rank)
-    unique = ranked.filter(ranked._rank == 0).select(*cols, ROW)
-    dups = ranked.filter(ranked._rank > 0).select(ROW)
+    if spec.merge == "dedupe":
+        # Most rows are unique: find candidate duplicates by a hash of the identity
+        # (cheap to group), then compare candidates exactly, so a hash collision
+        # can never merge two different records.
+        parts = identity_partition(spec, valid)
+        hashed = valid.mutate(_h=ibis.struct({f"k{i}": p for i, p in enumerate(parts)}).hash())
+        counts = hashed.group_by("_h").aggregate(_n=ibis._.count())
+        shared = counts.filter(counts._n > 1).select("_h")
+        singles = hashed.anti_join(shared, "_h").select(*cols, ROW)
+        candidates = hashed.semi_join(shared, "_h")
+        exact_unique, dups = _rank_first(candidates, identity_partition(spec, candidates), cols)
+        return Deduplicated(
+            unique=singles.union(exact_unique), duplicate_rows=dups, conflicts=conflicts
+        )
+    unique, dups = _rank_first(valid, identity_partition(spec, valid), cols)
     return Deduplicated(unique=unique, duplicate_rows=dups, conflicts=conflicts)
+
+
+def _rank_first(
+    t: ir.Table, partition: list[ir.Value], cols: list[str]
+) -> tuple[ir.Table, ir.Table]:
+    """(first row of each partition by file order, the later rows' ``_row``)."""
+    ranked = t.mutate(_rank=ibis.row_number().over(group_by=partition, order_by=t[ROW]))
+    return ranked.filter(ranked._rank == 0).select(*cols, ROW), ranked.filter(
+        ranked._rank > 0
+    ).select(ROW)

@@ -200,8 +200,8 @@ class _Importer:
         return name
 
     def _materialise(self, hint: str, expr: ir.Table) -> str:
-        name = self._scratch(self.staging, hint)
-        self.staging.con.create_table(name, expr)
+        name = self.staging.create_scratch(hint, expr)
+        self.scratch.append((self.staging, name))
         return name
 
     def _existing_keys(self, table: str) -> ir.Table:
@@ -210,7 +210,7 @@ class _Importer:
         if self.staging is self.wh:
             return existing
         name = self._scratch(self.staging, f"known_{table}")
-        self.staging.upload(name, self.wh.con.to_pyarrow_batches(existing))
+        self.staging.upload(name, self.wh.con.to_pyarrow_batches(existing), temp=True)
         return self.staging.table(name)
 
     # -- per file ----------------------------------------------------------------
@@ -218,7 +218,7 @@ class _Importer:
         src, spec = prep.src, CONTRACT_TABLES[prep.src.table]
         self.progress(f"reading {src.name}", 0.0)
         raw = self._scratch(self.staging, f"raw_{src.table}")
-        self.staging.upload(raw, _reader(prep))
+        self.staging.upload(raw, _reader(prep), temp=True)
         raw_t = self.staging.table(raw)
         if src.table == "accounts" and "account_id" in raw_t.columns:
             # parent_account_id may point at an account of this same file

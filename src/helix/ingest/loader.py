@@ -53,28 +53,32 @@ def merge_dedupe(wh: Warehouse, spec: TableSpec, incoming: ir.Table) -> MergeCou
     incoming = incoming.select(*cols)
     existing = wh.table(spec.name)
     total = int(incoming.count().execute())
-    if spec.fallback_key:
+    before = wh.count(spec.name)
+    if before == 0:
+        fresh = incoming
+    elif spec.fallback_key:
         key = spec.key[0]
         with_key = incoming.filter(incoming[key].notnull()).anti_join(existing, [key])
-        no_key_existing = existing.filter(existing[key].isnull())
+        # rows without a key are compared only with stored rows of the same time span:
+        # a daily import of events then touches one day of history, not all of it
+        nearby = existing.filter(existing[key].isnull())
+        if spec.time_column:
+            tcol = spec.time_column
+            span = incoming.aggregate(lo=incoming[tcol].min(), hi=incoming[tcol].max())
+            lo, hi = span.to_pyarrow().to_pylist()[0].values()
+            nearby = nearby.filter(nearby[tcol].between(lo, hi))
         no_key = incoming.filter(incoming[key].isnull())
         no_key = no_key.anti_join(
-            no_key_existing,
-            [no_key[c].identical_to(no_key_existing[c]) for c in spec.fallback_key],
+            nearby, [no_key[c].identical_to(nearby[c]) for c in spec.fallback_key]
         )
         fresh = with_key.union(no_key)
     else:
         fresh = incoming.anti_join(
             existing, [incoming[c].identical_to(existing[c]) for c in spec.key]
         )
-    scratch = wh.scratch_name(spec.name)
-    wh.con.create_table(scratch, fresh.select(*cols))
-    try:
-        new = wh.count(scratch)
-        if new:
-            wh.append(spec.name, wh.table(scratch))
-    finally:
-        wh.drop(scratch)
+    if total:
+        wh.append(spec.name, fresh.select(*cols))
+    new = wh.count(spec.name) - before
     return MergeCounts(new=new, already_present=total - new)
 
 

@@ -81,7 +81,7 @@ def run_checks(wh: Warehouse, as_of: date) -> list[Finding]:
                 f"{future} events are on or after {as_of}: ignored by as-of computations",
             )
         )
-    latest = events.event_time.max().execute()
+    latest = events.event_time.max().to_pyarrow().as_py()
     if latest is not None and (as_of - latest.date()).days > 7:
         findings.append(
             Finding(

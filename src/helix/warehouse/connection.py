@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -139,16 +140,26 @@ class Warehouse:
         except NotImplementedError:
             self.con.raw_sql(f'ALTER TABLE "{old}" RENAME TO "{new}"')
 
+    def create_scratch(self, hint: str, expr: ir.Table) -> str:
+        """Materialise ``expr`` as a working table (temporary where the backend allows)."""
+        name = self.scratch_name(hint)
+        self.con.create_table(name, expr, temp=self.backend == "duckdb")
+        return name
+
     def scratch_name(self, hint: str) -> str:
         """A unique name for a temporary working table (cleaned up if left behind)."""
         return f"{SCRATCH_PREFIX}{_check_ident(hint)}_{utcnow():%H%M%S%f}"
 
     # -- bulk upload --------------------------------------------------------
-    def upload(self, name: str, data: pa.RecordBatchReader | pa.Table) -> None:
+    def upload(
+        self, name: str, data: pa.RecordBatchReader | pa.Table, *, temp: bool = False
+    ) -> None:
         """Create table ``name`` from Arrow data, streaming batch by batch.
 
         This is the fast path for loading large inputs; memory stays bounded by
-        one batch on DuckDB and PostgreSQL.
+        one batch on DuckDB and PostgreSQL. ``temp`` asks for a session-local
+        table where the backend has them (DuckDB: kept in memory, spilled to
+        disk past the memory limit, gone if the process dies).
         """
         _check_ident(name)
         if isinstance(data, pa.Table):
@@ -158,7 +169,8 @@ class Warehouse:
             view = f"_helix_arrow_{name}"
             raw.register(view, data)
             try:
-                raw.execute(f'CREATE TABLE "{name}" AS SELECT * FROM "{view}"')
+                kind = "TEMP TABLE" if temp else "TABLE"
+                raw.execute(f'CREATE {kind} "{name}" AS SELECT * FROM "{view}"')
             finally:
                 raw.unregister(view)
         elif self.backend == "postgres":
@@ -256,6 +268,14 @@ class Warehouse:
         self.close()
 
 
+def _check_memory(limit: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit.strip(), re.I):
+        raise ConfigError(
+            f"HELIX_DUCKDB_MEMORY_LIMIT={limit!r} is not a size", hint="use e.g. 4GB or 512MB"
+        )
+    return limit.strip()
+
+
 def _connect(url: str) -> ibis.BaseBackend:
     if url.startswith("duckdb://"):
         path = url.removeprefix("duckdb://")
@@ -264,6 +284,11 @@ def _connect(url: str) -> ibis.BaseBackend:
         # DuckDB drop it keeps memory bounded on large imports.
         con.raw_sql("SET preserve_insertion_order = false")
         con.raw_sql("SET TimeZone = 'UTC'")  # timestamps are UTC everywhere in Helix
+        con.raw_sql("SET enable_progress_bar = false")  # stdout is for --json output
+        # Bounded memory: past this DuckDB spills working tables and joins to disk,
+        # so an import of any size fits the machine.
+        limit = os.environ.get("HELIX_DUCKDB_MEMORY_LIMIT", "4GB")
+        con.raw_sql(f"SET memory_limit = '{_check_memory(limit)}'")
         return con
     if url.startswith(("postgres://", "postgresql://")):
         return ibis.connect(url.replace("postgresql://", "postgres://", 1))

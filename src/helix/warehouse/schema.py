@@ -66,6 +66,7 @@ class TableSpec:
     # For "dedupe" tables whose key may be null (events without event_id): rows are
     # then identified by these columns instead (nulls compare equal).
     fallback_key: tuple[str, ...] = ()
+    time_column: str | None = None  # lets merges compare only stored rows of the same time span
 
     def column(self, name: str) -> Column:
         for col in (*self.columns, *self.extra):
@@ -144,6 +145,7 @@ EVENTS = TableSpec(
     ),
     key=("event_id",),
     fallback_key=("account_id", "event_time", "event_type", "user_id"),
+    time_column="event_time",
     merge="dedupe",
     contract=True,
     description="Product usage telemetry.",
@@ -309,7 +311,44 @@ DATA_CHECKS = TableSpec(
     description="Findings of the data-quality checks run on the imported data.",
 )
 
-DERIVED_TABLES: dict[str, TableSpec] = {t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS)}
+MRR_MOVEMENTS = TableSpec(
+    "mrr_movements",
+    (
+        C("account_id", "string", True),
+        C("month", "date", True, "first day of the calendar month"),
+        C("period_start", "date", description="window start: the month's first day"),
+        C("period_end", "date", description="window end: next month's first day, or as_of"),
+        C("complete", "integer", description="1 when the window is the whole month"),
+        C("active_start", "integer", description="1 when MRR > 0 at period_start"),
+        C("active_end", "integer", description="1 when MRR > 0 at period_end"),
+        C("start_mrr", "money", description="MRR at period_start, to the cent"),
+        C("end_mrr", "money", description="MRR at period_end, to the cent"),
+        C("new_mrr", "money", description="end MRR of a first-ever activation"),
+        C("reactivation_mrr", "money", description="end MRR of a returning account"),
+        C("expansion_mrr", "money", description="end - start when both active and end > start"),
+        C("contraction_mrr", "money", description="start - end when both active and end < start"),
+        C("churned_mrr", "money", description="start MRR when MRR falls to zero"),
+        C(
+            "movement",
+            "string",
+            choices=("new", "reactivation", "expansion", "contraction", "churn", "none"),
+        ),
+        C(
+            "movement_type",
+            "string",
+            description="seats, tier, cross_sell, usage_price, product_dropped; "
+            "voluntary, involuntary, unknown for churn",
+        ),
+        C("churn_date", "date", description="when MRR last fell to zero in the window"),
+        C("as_of", "date"),
+    ),
+    key=("account_id", "month"),
+    description="The MRR movements ledger: each account's movement in each month (helix.metrics).",
+)
+
+DERIVED_TABLES: dict[str, TableSpec] = {
+    t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS)
+}
 
 ALL_TABLES: dict[str, TableSpec] = {**CONTRACT_TABLES, **DERIVED_TABLES}
 

@@ -1,0 +1,95 @@
+"""`make bench`: every benchmark, each case in its own process, one JSON report.
+
+Cases (sizes can be cut with --quick):
+* import of events from Parquet and CSV at 1M and 10M rows, Helix vs a plain
+  pandas + SQLAlchemy load (the baseline runs at 1M only: at 10M it takes many
+  minutes and its memory grows with the file);
+* demo company generation throughput (bench_demo.py);
+* the retention ledger and series at several account counts (bench_metrics.py).
+
+Figures are time, throughput and peak RSS of the process that ran the case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def _run(args: list[str], timeout: int = 3600) -> dict:
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=timeout, cwd=HERE.parent
+    )
+    if proc.returncode != 0:
+        return {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"], "args": args}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def import_cases(sizes: list[int]) -> list[dict]:
+    results = []
+    for fmt in ("parquet", "csv"):
+        for n in sizes:
+            with tempfile.TemporaryDirectory(prefix="helix-bench-") as work:
+                base = ["bench/bench_import.py", "--events", str(n), "--format", fmt, "--work", work]
+                print(f"import {fmt} {n:,} events ...", file=sys.stderr, flush=True)
+                results.append({"case": "import", **_run(base)})
+                if n <= 1_000_000:
+                    print(f"baseline {fmt} {n:,} events ...", file=sys.stderr, flush=True)
+                    results.append({"case": "import", **_run([*base, "--engine", "baseline"])})
+    return results
+
+
+def demo_cases(sizes: list[int]) -> list[dict]:
+    if not (HERE / "bench_demo.py").exists():
+        return []
+    out = []
+    for n in sizes:
+        print(f"demo generation {n:,} accounts ...", file=sys.stderr, flush=True)
+        out.append({"case": "demo_generate", **_run(["bench/bench_demo.py", "--accounts", str(n)])})
+    return out
+
+
+def metrics_cases(sizes: list[int]) -> list[dict]:
+    if not (HERE / "bench_metrics.py").exists():
+        return []
+    print(f"metrics at {sizes} accounts ...", file=sys.stderr, flush=True)
+    res = _run(["bench/bench_metrics.py", "--accounts", *map(str, sizes)])
+    rows = res if isinstance(res, list) else res.get("results", [res])
+    return [{"case": "metrics", **r} for r in rows]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--quick", action="store_true", help="small sizes only (a minute or two)")
+    args = p.parse_args()
+    import_sizes = [200_000] if args.quick else [1_000_000, 10_000_000]
+    demo_sizes = [1_000] if args.quick else [10_000]
+    metric_sizes = [10_000] if args.quick else [10_000, 100_000]
+    t0 = time.perf_counter()
+    report = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
+        "results": [*import_cases(import_sizes), *demo_cases(demo_sizes), *metrics_cases(metric_sizes)],
+    }
+    report["seconds"] = round(time.perf_counter() - t0, 1)
+    out_dir = HERE / "results"
+    out_dir.mkdir(exist_ok=True)
+    path = out_dir / f"bench-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(report, indent=2))
+    for r in report["results"]:
+        print(json.dumps(r))
+    print(f"report: {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
