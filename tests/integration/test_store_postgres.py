@@ -71,6 +71,29 @@ def test_downgrade_and_upgrade(pg_store: AppStore) -> None:
     assert "users" in sa.inspect(pg_store.engine).get_table_names()
 
 
+def test_concurrent_first_opens_do_not_race(postgres_url: str) -> None:
+    """Processes opening one fresh database wait on the advisory lock instead of racing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from helix.store import open_store; "
+        "s = open_store(sys.argv[1]); print(s.revision()); s.close()"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, postgres_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, results
+    assert [out.strip() for out, _ in results] == ["0001"] * 4
+
+
 def test_users_and_authentication(pg_store: AppStore) -> None:
     with pg_store.session() as s:
         create_user(

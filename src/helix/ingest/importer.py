@@ -28,6 +28,7 @@ from pathlib import Path
 
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -144,16 +145,19 @@ def _prepare(src: SourceFile, mapping: Mapping) -> _Prepared:
     return _Prepared(src, rename, extras, columns)
 
 
+def _file_schema(prep: _Prepared) -> pa.Schema:
+    """The file's own columns and types (CSV columns are text)."""
+    if prep.src.fmt == "parquet":
+        return pq.read_schema(prep.src.path).remove_metadata()
+    return pa.schema([(c, pa.string()) for c in prep.source_names])
+
+
 def _reader(prep: _Prepared) -> pa.RecordBatchReader:
     names = [prep.rename[c] for c in prep.source_names] + [ROW]
     batches = read_batches(prep.src, prep.source_names)
     first = next(batches, None)
     if first is None:
-        if prep.src.fmt == "parquet":
-            schema = pq.read_schema(prep.src.path)
-        else:
-            schema = pa.schema([(c, pa.string()) for c in prep.source_names])
-        schema = schema.append(pa.field(ROW, pa.int64())).with_metadata(None)
+        schema = _file_schema(prep).append(pa.field(ROW, pa.int64()))
         schema = pa.schema([f.with_name(n) for f, n in zip(schema, names, strict=True)])
         return pa.RecordBatchReader.from_batches(schema, iter(()))
     first = first.rename_columns(names)
@@ -169,7 +173,6 @@ def _reader(prep: _Prepared) -> pa.RecordBatchReader:
 @dataclass
 class _Staged:
     prep: _Prepared
-    raw: str
     ok: str
     errors: str
     report: TableReport
@@ -216,26 +219,35 @@ class _Importer:
     # -- per file ----------------------------------------------------------------
     def stage(self, prep: _Prepared) -> _Staged:
         src, spec = prep.src, CONTRACT_TABLES[prep.src.table]
-        self.progress(f"reading {src.name}", 0.0)
-        raw = self._scratch(self.staging, f"raw_{src.table}")
-        self.staging.upload(raw, _reader(prep), temp=True)
-        raw_t = self.staging.table(raw)
-        if src.table == "accounts" and "account_id" in raw_t.columns:
-            # parent_account_id may point at an account of this same file
-            incoming_ids = raw_t.select("account_id").filter(raw_t.account_id.notnull())
-            self.known["accounts"] = self._existing_keys("accounts").union(
-                incoming_ids.select(incoming_ids.account_id.cast("string").name("account_id"))
+        self.progress(f"reading and checking {src.name}", 0.1)
+        if src.table == "accounts":
+            # parent_account_id may point at an account of this same file, so the
+            # file's ids are needed before checking: stage it first (accounts are small)
+            raw = self._scratch(self.staging, f"raw_{src.table}")
+            self.staging.upload(raw, _reader(prep), temp=True)
+            raw_t = self.staging.table(raw)
+            ids = raw_t.filter(raw_t.account_id.notnull()).select(
+                raw_t.account_id.cast("string").name("account_id")
             )
-        self.progress(f"checking {src.name}", 0.4)
-        chk = self._materialise(f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras))
+            self.known["accounts"] = self._existing_keys("accounts").union(ids)
+            chk = self._materialise(
+                f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras)
+            )
+        else:
+            # one streaming pass: the file is typed and checked as it is read
+            with self.staging.stream(f"src_{src.table}", _reader(prep)) as raw_t:
+                chk = self._materialise(
+                    f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras)
+                )
         chk_t = self.staging.table(chk)
+        self.progress(f"finding duplicates in {src.name}", 0.4)
         dedup = deduplicate(valid_rows(chk_t), spec)
         ok = self._materialise(f"ok_{src.table}", dedup.unique)
         errs = self._materialise(
             f"err_{src.table}", row_errors(chk_t).union(dedup.conflicts).order_by([ROW, "column"])
         )
         st = self.staging
-        read = st.count(raw)
+        read = st.count(chk)
         rejected = int(st.table(errs)[ROW].nunique().execute())
         loaded = st.count(ok)
         report = TableReport(
@@ -246,44 +258,54 @@ class _Importer:
             col = _REFERENCED[src.table]
             mine = st.table(ok).select(col)
             self.known[src.table] = self._existing_keys(src.table).union(mine)
-        return _Staged(prep, raw, ok, errs, report)
+        return _Staged(prep, ok, errs, report)
 
-    def quarantine(self, staged: _Staged, qdir: Path) -> list[RowError]:
-        """Write rejected rows (untouched) and their reasons; return the first errors."""
+    def quarantine(self, staged: _Staged, qdir: Path) -> tuple[int, list[RowError]]:
+        """Write rejected rows (untouched, re-read from the file) and their reasons.
+
+        Returns the number of problems and the first ones, for the report.
+        """
         st, rep, prep = self.staging, staged.report, staged.prep
         if not rep.rejected:
-            return []
+            return 0, []
         back = {v: k for k, v in prep.rename.items()}
-        raw_t = st.table(staged.raw)
-        bad_rows = st.table(staged.errors).select(ROW).distinct()
-        rejected = raw_t.semi_join(bad_rows, ROW).order_by(ROW)
-        untouched = rejected.select(*[raw_t[prep.rename[c]].name(c) for c in prep.source_names])
+        bad = st.con.to_pyarrow(st.table(staged.errors).select(ROW).distinct())[ROW]
+        parts = [
+            b.filter(pc.is_in(b.column(ROW), value_set=bad))
+            for b in read_batches(prep.src, prep.source_names)
+        ]
+        data = pa.Table.from_batches(
+            [p.drop_columns([ROW]) for p in parts if p.num_rows],
+            schema=_file_schema(prep),
+        )
         suffix = "csv" if prep.src.fmt == "csv" else "parquet"
         qfile = qdir / f"{prep.src.table}.rejected.{suffix}"
-        data = st.con.to_pyarrow(untouched)
         if suffix == "csv":
             pacsv.write_csv(data, qfile)
         else:
             pq.write_table(data, qfile)
         rep.quarantine = str(qfile)
-        errs = st.table(staged.errors)
-        err_rows = st.con.to_pyarrow(errs).to_pylist()
-        out = [
-            RowError(file=rep.file, row=r[ROW], column=back.get(r["column"], r["column"]), reason=r["reason"])
-            for r in err_rows
-        ]
+        errs = st.con.to_pyarrow(st.table(staged.errors))
+        codes = errs["column"].combine_chunks().dictionary_encode()
+        names = pa.array([back.get(v, v) for v in codes.dictionary.to_pylist()], pa.string())
+        columns = pa.DictionaryArray.from_arrays(codes.indices, names).cast(pa.string())
         pacsv.write_csv(
             pa.table(
                 {
-                    "file": [e.file for e in out],
-                    "row": pa.array([e.row for e in out], pa.int64()),
-                    "column": [e.column for e in out],
-                    "reason": [e.reason for e in out],
+                    "file": pa.array([rep.file] * len(errs), pa.string()),
+                    "row": errs[ROW],
+                    "column": columns,
+                    "reason": errs["reason"],
                 }
             ),
             qdir / f"{prep.src.table}.errors.csv",
         )
-        return out
+        first = errs.slice(0, MAX_ERRORS_SHOWN).to_pylist()
+        shown = [
+            RowError(file=rep.file, row=r[ROW], column=back.get(r["column"], r["column"]), reason=r["reason"])
+            for r in first
+        ]
+        return len(errs), shown
 
     # -- all files -----------------------------------------------------------------
     def merge_all(self, staged: list[_Staged], import_id: str) -> None:
@@ -361,15 +383,18 @@ def import_files(
     try:
         staged = [imp.stage(p) for p in prepared]
         all_errors: list[RowError] = []
+        error_count = 0
         for s in staged:
-            all_errors.extend(imp.quarantine(s, work_dir))
+            count, shown = imp.quarantine(s, work_dir)
+            error_count += count
+            all_errors.extend(shown)
         imp.merge_all(staged, import_id)
         for s in staged:
             report.tables[s.prep.src.table] = s.report
             if s.report.quarantine:
                 s.report.quarantine = str(final_dir / Path(s.report.quarantine).name)
         report.errors = all_errors[:MAX_ERRORS_SHOWN]
-        report.error_count = len(all_errors)
+        report.error_count = error_count
         report.report_dir = str(final_dir)
         report.seconds = time.perf_counter() - t0
         (work_dir / "report.json").write_text(json.dumps(report.to_dict(), indent=2), encoding="utf-8")

@@ -43,6 +43,23 @@ def _is_missing(raw: ir.Value) -> ir.BooleanValue:
     return raw.isnull()
 
 
+def _parse_timestamp(text: ir.StringValue) -> ir.TimestampValue:
+    """ISO-8601 text to naive UTC.
+
+    Text with an offset (``+02:00``, ``-05``) or a zone name goes through the
+    zone-aware parser; plain text and ``Z`` take the fast plain parser, which
+    would silently drop an offset, hence the split.
+    """
+    tail = text.substr(10)
+    plain = (
+        ~tail.contains("+")
+        & ~tail.contains("-")
+        & ((text.length() <= 26) | text.endswith("Z"))
+    )
+    zoned = text.try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+    return ibis.ifelse(plain, text.try_cast(dt.Timestamp()), zoned)
+
+
 def typed_value(col: Column, raw: ir.Value) -> ir.Value:
     """``raw`` converted to the column's warehouse type (null where it cannot be)."""
     target = col.dtype
@@ -55,7 +72,7 @@ def typed_value(col: Column, raw: ir.Value) -> ir.Value:
             return raw.cast(dt.Timestamp()) if src.timezone else raw
         if src.is_date():
             return raw.cast(dt.Timestamp())
-        return raw.cast("string").try_cast(dt.Timestamp(timezone="UTC")).cast(dt.Timestamp())
+        return _parse_timestamp(raw.cast("string"))
     if col.kind == "date":
         if src.is_date():
             return raw

@@ -87,6 +87,7 @@ def test_manual_assignments_survive_imports(store: AppStore) -> None:
         "changed": 0,
         "cleared": 1,
         "manual_kept": 1,
+        "skipped": 0,
     }
 
 
@@ -115,22 +116,24 @@ def test_sync_refreshes_objects_already_loaded_in_the_session(store: AppStore) -
         assert loaded is not None and loaded.owner_email == "bob@example.com"
 
 
-@pytest.mark.parametrize(
-    ("pairs", "message"),
-    [
-        ([("", "ana@example.com")], "not an account id"),
-        ([("a1", "not-an-email")], "not a valid email"),
-        ([("x" * 256, "ana@example.com")], "longer than 255"),
-    ],
-)
-def test_sync_rejects_bad_input_and_writes_nothing(
-    store: AppStore, pairs: list[tuple[str, str | None]], message: str
-) -> None:
-    with pytest.raises(UserError, match=message):
-        _sync(store, [("ok", "ana@example.com"), *pairs])
+def test_sync_skips_pairs_it_cannot_use_and_keeps_going(store: AppStore) -> None:
+    """Imported data is not clean: bad pairs are counted and skipped, the rest is synced."""
+    _sync(store, [("a1", "ana@example.com")])
+    bad: list[tuple[str, str | None]] = [
+        ("", "ana@example.com"),
+        ("x" * 256, "ana@example.com"),
+        ("a1", "Ana Lopez"),  # not an email: a1 keeps its owner
+        ("a2", "not-an-email"),
+    ]
+    assert _sync(store, [("ok", "bob@example.com"), *bad, ("blank", "  ")]) == 1
     with store.session() as s:
-        assert owner_of(s, "ok") is None
-        assert recent(s) == []
+        assert owner_of(s, "ok") == "bob@example.com"
+        assert owner_of(s, "a1") == "ana@example.com"
+        assert owner_of(s, "a2") is None
+        assert owner_of(s, "blank") is None
+        (row, *_) = recent(s, action="assignment.sync")
+    assert row.detail is not None
+    assert (row.detail["accounts"], row.detail["created"], row.detail["skipped"]) == (2, 1, 4)
 
 
 def test_assign_rejects_bad_input(store: AppStore) -> None:
@@ -164,6 +167,7 @@ def test_assignment_writes_are_audited(store: AppStore) -> None:
         "changed": 0,
         "cleared": 0,
         "manual_kept": 0,
+        "skipped": 0,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ def _tables(store: AppStore) -> set[str]:
     return set(sa.inspect(store.engine).get_table_names())
 
 
-def _metadata_diff(store: AppStore, metadata: sa.MetaData = Base.metadata) -> list[object]:
+def _metadata_diff(store: AppStore, metadata: sa.MetaData = Base.metadata) -> list[Any]:
     with store.engine.connect() as conn:
         ctx = MigrationContext.configure(
             conn, opts={"compare_type": True, "version_table": VERSION_TABLE}
@@ -245,6 +246,7 @@ def test_concurrent_first_opens_in_threads(sqlite_url: str) -> None:
         assert list(pool.map(open_and_close, range(6))) == ["0001"] * 6
 
 
+@pytest.mark.slow
 def test_concurrent_first_opens_in_processes(sqlite_url: str) -> None:
     """Several processes (API workers, the CLI) opening one fresh file must not race."""
     import subprocess

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -115,11 +117,11 @@ def test_authenticate(store: AppStore) -> None:
 def test_authenticate_does_the_same_work_for_unknown_users(
     store: AppStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[str] = []
+    calls: list[str | bytes] = []
     real = users_module._hasher
 
     class Counting(PasswordHasher):
-        def verify(self, hash: str, password: str) -> bool:
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
             calls.append(hash)
             return real.verify(hash, password)
 

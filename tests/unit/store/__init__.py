@@ -1,0 +1,1 @@
+"""Tests of the app store (helix.store) and the admin CLI."""
