@@ -15,6 +15,15 @@ from typing import Annotated
 import click
 import typer
 
+try:  # Typer 0.2x ships its own copy of click; its exceptions are not click's
+    from typer._click import exceptions as _typer_click
+except ImportError:  # pragma: no cover - older Typer uses click itself
+    _typer_click = click.exceptions  # type: ignore[assignment]
+
+_EXIT = (click.exceptions.Exit, typer.Exit)
+_ABORT = (click.exceptions.Abort, typer.Abort)
+_USAGE = (click.ClickException, _typer_click.ClickException)
+
 from helix.cli.output import err
 from helix.config import Settings
 from helix.errors import HelixError
@@ -60,12 +69,13 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from helix.cli import admin, data, demo, serve
+    from helix.cli import admin, data, demo, metrics, serve
 
     data.register(app)
     demo.register(app)
     serve.register(app)
     admin.register(app)
+    metrics.register(app)
 
 
 _register_commands()
@@ -77,12 +87,12 @@ def run() -> None:
     try:
         rv = app(standalone_mode=False)
         code = rv if isinstance(rv, int) else 0
-    except click.exceptions.Exit as exc:
+    except _EXIT as exc:
         code = exc.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         err.print("[red]aborted[/red]")
         code = 1
-    except click.ClickException as exc:  # usage errors: bad option, missing argument
+    except _USAGE as exc:  # usage errors: bad option, missing argument
         exc.show(file=sys.stderr)
         code = 1
     except HelixError as exc:
