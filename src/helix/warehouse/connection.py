@@ -197,6 +197,28 @@ class Warehouse:
             if first:
                 self.con.create_table(name, schema=ibis.Schema.from_pyarrow(data.schema))
 
+    @contextlib.contextmanager
+    def stream(self, name: str, data: pa.RecordBatchReader) -> Iterator[ir.Table]:
+        """Expose an Arrow stream as a table for one query (DuckDB reads it once, lazily).
+
+        Other backends get a real table, dropped afterwards.
+        """
+        _check_ident(name)
+        if self.backend == "duckdb":
+            view = f"{SCRATCH_PREFIX}{name}_stream"
+            self.con.con.register(view, data)
+            try:
+                yield self.con.table(view)
+            finally:
+                self.con.con.unregister(view)
+        else:
+            table = self.scratch_name(name)
+            self.upload(table, data)
+            try:
+                yield self.table(table)
+            finally:
+                self.drop(table)
+
     # -- transactions ---------------------------------------------------------
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
