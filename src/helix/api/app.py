@@ -79,7 +79,7 @@ def _include_optional_routers(app: FastAPI) -> None:
     """Routers of capabilities that are present in this build."""
     import importlib
 
-    for module in ("helix.api.routes.metrics",):
+    for module in ("helix.api.routes.metrics", "helix.api.routes.health"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

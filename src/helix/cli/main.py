@@ -69,7 +69,7 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from helix.cli import admin, data, demo, metrics, serve
+    from helix.cli import admin, data, demo, health, metrics, serve
 
     data.register(app)
     demo.register(app)

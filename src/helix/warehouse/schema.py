@@ -346,8 +346,116 @@ MRR_MOVEMENTS = TableSpec(
     description="The MRR movements ledger: each account's movement in each month (helix.metrics).",
 )
 
+TEXT_SENTIMENT = TableSpec(
+    "text_sentiment",
+    (
+        C("source", "string", True, "tickets, survey_responses or activities"),
+        C("source_id", "string", True, "key of the source row"),
+        C("account_id", "string", True),
+        C("occurred_at", "timestamp", description="when the text was written"),
+        C("compound", "double", description="VADER compound score, -1 (negative) to 1 (positive)"),
+        C("scored_at", "timestamp"),
+    ),
+    key=("source", "source_id"),
+    description="Sentiment of each ticket, survey comment and activity summary, scored once (helix.signals).",
+)
+
+ACCOUNT_SIGNALS = TableSpec(
+    "account_signals",
+    (
+        C("account_id", "string", True),
+        C("score_date", "date", True, "signals use only data strictly before this date"),
+        C("active_users_30", "double", description="users"),
+        C("licensed_seats", "double", description="seats"),
+        C("seat_utilisation", "double", description="ratio"),
+        C("logins_30", "double", description="logins"),
+        C("login_ratio", "double", description="ratio"),
+        C("breadth_30", "double", description="event types"),
+        C("core_events_30", "double", description="events"),
+        C("core_share_30", "double", description="ratio"),
+        C("events_30", "double", description="events"),
+        C("usage_trend_30", "double", description="ratio"),
+        C("usage_trend_90", "double", description="ratio"),
+        C("new_features_90", "double", description="event types"),
+        C("plateau", "double", description="flag"),
+        C("days_since_last_activity", "double", description="days"),
+        C("nps_latest", "double", description="score 0-10"),
+        C("nps_detractor", "double", description="flag"),
+        C("nps_promoter", "double", description="flag"),
+        C("csat_latest", "double", description="score 1-5"),
+        C("tickets_90", "double", description="tickets"),
+        C("ticket_trend", "double", description="ratio"),
+        C("urgent_tickets_90", "double", description="tickets"),
+        C("text_sentiment_90", "double", description="compound -1..1"),
+        C("text_sentiment_trend", "double", description="compound delta"),
+        C("escalations_90", "double", description="escalations"),
+        C("engaged_contacts_90", "double", description="contacts"),
+        C("multi_threaded", "double", description="flag"),
+        C("champion_present", "double", description="flag"),
+        C("champion_left_180", "double", description="flag"),
+        C("champion_left_on", "date", description="date"),
+        C("champion_left_name", "string", description="name"),
+        C("sponsor_present", "double", description="flag"),
+        C("new_decision_maker_90", "double", description="flag"),
+        C("days_since_csm_contact", "double", description="days"),
+        C("value_reached", "double", description="flag"),
+        C("time_to_value_days", "double", description="days"),
+        C("onboarding_stalled", "double", description="flag"),
+        C("tenure_days", "double", description="days"),
+        C("mrr", "double", description="money"),
+        C("days_to_renewal", "double", description="days"),
+        C("failed_payments_90", "double", description="payments"),
+        C("contraction_90", "double", description="flag"),
+        C("mrr_change_90", "double", description="ratio"),
+    ),
+    key=("account_id", "score_date"),
+    description="Point-in-time health signals per active account and scoring date "
+    "(helix.signals; meanings in its registry).",
+)
+
+HEALTH_SCORES = TableSpec(
+    "health_scores",
+    (
+        C("account_id", "string", True),
+        C("score_date", "date", True),
+        C("score", "double", description="overall health 0-100"),
+        C("color", "string", choices=("green", "yellow", "red")),
+        C("usage_score", "double"),
+        C("sentiment_score", "double"),
+        C("relationship_score", "double"),
+        C("onboarding_score", "double"),
+        C("commercial_score", "double"),
+        C("model_version", "string", description="version and content hash of the health model"),
+        C("drivers", "string", description="JSON: the measures that moved the score most since ~30 days before"),
+        C("missing", "string", description="JSON: measures without data whose weight was redistributed"),
+        C("computed_at", "timestamp"),
+    ),
+    key=("account_id", "score_date"),
+    description="Daily health history: score, colour, group scores and drivers (helix.health).",
+)
+
+HEALTH_EVENTS = TableSpec(
+    "health_events",
+    (
+        C("account_id", "string", True),
+        C("event_date", "date", True),
+        C("event", "string", True, "turned_green, turned_yellow or turned_red"),
+        C("from_color", "string"),
+        C("to_color", "string"),
+        C("score", "double"),
+        C("model_version", "string"),
+        C("owner_role", "string", description="who responds (from the model's responses)"),
+        C("action", "string", description="the defined response"),
+        C("due_date", "date", description="respond by"),
+        C("drivers", "string", description="JSON: what moved the score"),
+    ),
+    key=("account_id", "event_date"),
+    description="Colour changes of the health score, consumed by the playbook engine (helix.health).",
+)
+
 DERIVED_TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS)
+    t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS,
+        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_EVENTS)
 }
 
 ALL_TABLES: dict[str, TableSpec] = {**CONTRACT_TABLES, **DERIVED_TABLES}

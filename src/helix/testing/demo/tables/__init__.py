@@ -1,0 +1,1 @@
+"""Builders of the generator's output tables from a simulated chunk (Arrow tables)."""

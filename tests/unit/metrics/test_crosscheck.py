@@ -1,0 +1,92 @@
+"""The library against an independent pandas implementation (reference.py), to the cent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from helix.metrics import Period, retention_for_periods, retention_window, window_ledger
+from helix.metrics.loading import load_rows
+from helix.metrics.periods import add_months
+from helix.warehouse import Warehouse, open_warehouse
+
+from . import reference
+from .strategies import histories, seeded_history, windows
+
+
+@pytest.fixture(scope="module")
+def mwh() -> Iterator[Warehouse]:
+    w = open_warehouse("duckdb://")
+    yield w
+    w.close()
+
+
+def _load(wh: Warehouse, h: dict[str, list[dict[str, Any]]]) -> None:
+    for table, rows in h.items():
+        load_rows(wh, table, rows)
+
+
+def _frames(h: dict[str, list[dict[str, Any]]]) -> Any:
+    return reference.frames(h["subscriptions"], h["churn_reasons"], h["payments"])
+
+
+def _assert_same(lib: Any, ref: dict[str, Any]) -> None:
+    """Every figure of a library window equals the reference's, to the cent."""
+    assert lib.accounts_start == ref["accounts_start"]
+    assert lib.accounts_churned == ref["accounts_churned"]
+    for key in (
+        "start_mrr",
+        "churned_mrr",
+        "contraction_mrr",
+        "expansion_mrr",
+        "end_mrr",
+        "new_mrr",
+        "new_logo_mrr",
+        "reactivation_mrr",
+    ):
+        assert getattr(lib, key) == ref[key], key
+    assert lib.churn_by_type == ref["churn_by_type"]
+    assert lib.expansion_by_type == ref["expansion_by_type"]
+    assert lib.contraction_by_type == ref["contraction_by_type"]
+
+
+@given(h=histories(max_accounts=8), window=windows())
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_random_histories_match_pandas(
+    mwh: Warehouse, h: dict[str, Any], window: tuple[date, date]
+) -> None:
+    _load(mwh, h)
+    start, end = window
+    ref = reference.window_metrics(*_frames(h), start, end)
+    _assert_same(retention_window(mwh, start, end), ref)
+    accounts = {
+        r["account_id"]: (r["movement"], r["movement_type"], r["start_mrr"], r["end_mrr"])
+        for r in window_ledger(mwh, start, end)
+    }
+    assert accounts == ref["accounts"]
+
+
+def test_a_larger_seeded_history_matches_pandas_month_by_month_and_yearly(mwh: Warehouse) -> None:
+    h = seeded_history(20240601, 400)
+    _load(mwh, h)
+    frames = _frames(h)
+    months = [
+        Period(add_months(date(2023, 1, 1), k), add_months(date(2023, 1, 1), k + 1))
+        for k in range(26)
+    ]
+    yearly = [
+        Period(date(2023, 1, 1), date(2024, 1, 1)),
+        Period(date(2023, 7, 15), date(2024, 7, 15)),
+        Period(date(2024, 1, 1), date(2025, 1, 1)),
+    ]
+    periods = months + yearly
+    for p, lib in zip(periods, retention_for_periods(mwh, periods), strict=True):
+        _assert_same(lib, reference.window_metrics(*frames, p.start, p.end))
