@@ -71,10 +71,10 @@ def test_failed_import_rolls_back_on_postgres(postgres_url: str, tmp_path: Path,
     before = _dump(wh)
     write_csv(src / "accounts.csv", ["account_id", "name"], [["A1", "Changed"]])
 
-    def fail_on_events(wh_, spec, incoming):  # type: ignore[no-untyped-def]
+    def fail_on_events(wh_, spec, incoming, **kw):  # type: ignore[no-untyped-def]
         if spec.name == "events":
             raise RuntimeError("simulated crash")
-        return loader.merge(wh_, spec, incoming)
+        return loader.merge(wh_, spec, incoming, **kw)
 
     monkeypatch.setattr("helix.ingest.importer.merge", fail_on_events)
     with pytest.raises(RuntimeError):

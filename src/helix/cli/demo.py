@@ -31,17 +31,74 @@ def register(app: typer.Typer) -> None:
 
 
 @demo_app.callback(invoke_without_command=True)
-def demo(ctx: typer.Context) -> None:
-    """Generate, import and serve a demo company; or use a subcommand."""
+def demo(
+    ctx: typer.Context,
+    accounts: Annotated[
+        int, typer.Option("--accounts", min=1, help="Number of customer accounts.")
+    ] = 3000,
+    months: Annotated[int, typer.Option("--months", min=1, max=120, help="Months of history.")] = 24,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the company.")] = 7,
+    end: Annotated[
+        datetime | None,
+        typer.Option("--end", formats=["%Y-%m-%d"], help="History ends here (default today, UTC)."),
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the app after the summary.")
+    ] = True,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON document on stdout.")
+    ] = False,
+) -> None:
+    """Generate a demo company into the data directory, import it, run the pipeline and serve it.
+
+    With a subcommand (``helix demo generate``) only that subcommand runs.
+    """
     if ctx.invoked_subcommand is not None:
         return
-    run_default_demo(ctx)
+    from helix.cli.serve import serve_app
+    from helix.demo_setup import setup_demo
+    from helix.platform import Platform
+
+    settings = settings_of(ctx)
+    end_date = end.date() if end is not None else datetime.now(UTC).date()
+    with Platform(settings) as platform, progress_bar() as bar:
+        task = bar.add_task("demo", total=100)
+
+        def progress(message: str, fraction: float) -> None:
+            bar.update(task, description=message, completed=int(fraction * 100))
+
+        result = setup_demo(
+            platform, accounts=accounts, months=months, seed=seed, end=end_date, progress=progress
+        )
+    emit(result.to_dict(), as_json, _render_demo)
+    if serve:
+        serve_app(settings, host=host, port=port)
 
 
-def run_default_demo(ctx: typer.Context) -> None:
-    """`helix demo` without a subcommand: generate, import and serve (wired by the lead)."""
-    err.print("helix demo: generates, imports and serves (wired by the lead)")
-    raise typer.Exit(0)
+def _render_demo(data: dict[str, Any]) -> None:
+    company, portfolio = data["company"], data["portfolio"]
+    out.print(
+        f"[bold]demo company[/bold]: {company['accounts']:,} accounts, {company['months']} months "
+        f"to {company['end']} (seed {company['seed']})"
+    )
+    tiers = Table("tier", "active accounts", "ARR", title="portfolio at the end of the history")
+    for tier, v in portfolio["by_tier"].items():
+        tiers.add_row(tier, f"{v['accounts']:,}", f"${v['arr']:,.0f}")
+    tiers.add_row("all", f"{portfolio['active_accounts']:,}", f"${portfolio['arr']:,.0f}")
+    out.print(tiers)
+    loaded = sum(t["loaded"] for t in data["import"].values())
+    rejected = sum(t["rejected"] for t in data["import"].values())
+    out.print(f"imported {loaded:,} rows ({rejected:,} rejected)")
+    stages = ", ".join(f"{s['name']} {s['seconds']:.1f}s" for s in data["pipeline"]["stages"])
+    out.print(f"pipeline: {stages}")
+    logins = Table("email", "role", title=f"demo logins (password: {data['password']})")
+    for user in data["users"][:6]:
+        logins.add_row(user["email"], user["role"])
+    if len(data["users"]) > 6:
+        logins.add_row(f"... and {len(data['users']) - 6} more CSMs", "csm")
+    out.print(logins)
 
 
 @demo_app.command("generate")

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import ibis
@@ -39,8 +40,28 @@ def identity_partition(spec: TableSpec, t: ir.Table) -> list[ir.Value]:
     return [*(t[k] for k in spec.key), *fallback]
 
 
-def deduplicate(valid: ir.Table, spec: TableSpec) -> Deduplicated:
-    """Split valid rows into unique records, duplicates and conflicting keys."""
+HASH = "_h"
+"""Column holding the identity hash of a record (see :func:`identity_hash`)."""
+
+
+def identity_hash(spec: TableSpec, t: ir.Table) -> ir.IntegerValue:
+    """A 64-bit hash of each row's identity: equal records hash alike (collisions possible)."""
+    parts = identity_partition(spec, t)
+    return ibis.struct({f"k{i}": p for i, p in enumerate(parts)}).hash()
+
+
+def deduplicate(
+    valid: ir.Table,
+    spec: TableSpec,
+    materialise: Callable[[str, ir.Table], ir.Table] | None = None,
+) -> Deduplicated:
+    """Split valid rows into unique records, duplicates and conflicting keys.
+
+    Identity tables use the ``_h`` column of ``valid`` when it has one (the
+    importer computes it while checking the file). ``materialise(hint, expr)`` stores an intermediate result and returns it as a
+    table; the importer passes one so that the set of shared identity hashes is
+    computed once, not once per use of ``unique`` and ``duplicate_rows``.
+    """
     cols = stored_columns(spec)
     conflicts = valid.select(ROW, column=ibis.literal(spec.key[0]), reason=ibis.literal("")).limit(0)
     if spec.merge == "upsert":
@@ -60,12 +81,15 @@ def deduplicate(valid: ir.Table, spec: TableSpec) -> Deduplicated:
         # Most rows are unique: find candidate duplicates by a hash of the identity
         # (cheap to group), then compare candidates exactly, so a hash collision
         # can never merge two different records.
-        parts = identity_partition(spec, valid)
-        hashed = valid.mutate(_h=ibis.struct({f"k{i}": p for i, p in enumerate(parts)}).hash())
+        hashed = valid if HASH in valid.columns else valid.mutate(**{HASH: identity_hash(spec, valid)})
         counts = hashed.group_by("_h").aggregate(_n=ibis._.count())
         shared = counts.filter(counts._n > 1).select("_h")
+        if materialise is not None:
+            shared = materialise(f"shared_{spec.name}", shared)
         singles = hashed.anti_join(shared, "_h").select(*cols, ROW)
         candidates = hashed.semi_join(shared, "_h")
+        if materialise is not None:
+            candidates = materialise(f"candidates_{spec.name}", candidates)
         exact_unique, dups = _rank_first(candidates, identity_partition(spec, candidates), cols)
         return Deduplicated(
             unique=singles.union(exact_unique), duplicate_rows=dups, conflicts=conflicts

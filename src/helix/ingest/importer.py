@@ -17,6 +17,7 @@ the warehouse removes the next time it opens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
@@ -33,7 +34,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from helix.errors import ContractError, RowError
-from helix.ingest.duplicates import deduplicate
+from helix.ingest.duplicates import HASH, deduplicate, identity_hash
 from helix.ingest.loader import merge
 from helix.ingest.mapping import Mapping
 from helix.ingest.report import MAX_ERRORS_SHOWN, ImportReport, TableReport
@@ -173,7 +174,7 @@ def _reader(prep: _Prepared) -> pa.RecordBatchReader:
 @dataclass
 class _Staged:
     prep: _Prepared
-    ok: str
+    ok: ir.Table  # the unique valid records, in the staging warehouse
     errors: str
     report: TableReport
     scratch: list[str] = field(default_factory=list)
@@ -207,6 +208,9 @@ class _Importer:
         self.scratch.append((self.staging, name))
         return name
 
+    def _materialise_table(self, hint: str, expr: ir.Table) -> ir.Table:
+        return self.staging.table(self._materialise(hint, expr))
+
     def _existing_keys(self, table: str) -> ir.Table:
         col = _REFERENCED[table]
         existing = self.wh.table(table).select(col)
@@ -216,10 +220,32 @@ class _Importer:
         self.staging.upload(name, self.wh.con.to_pyarrow_batches(existing), temp=True)
         return self.staging.table(name)
 
+    @contextlib.contextmanager
+    def _source(self, prep: _Prepared) -> Iterator[ir.Table]:
+        """The file as a staging table with contract column names and ``_row``.
+
+        Parquet is scanned by the staging engine itself where it can (in parallel);
+        CSV, and Parquet elsewhere, stream through Arrow.
+        """
+        if prep.src.fmt == "parquet" and "file_row_number" not in prep.source_names:
+            with self.staging.scan_parquet(prep.src.path, ROW) as scanned:
+                if scanned is not None:
+                    yield scanned.select(
+                        *[scanned[c].name(prep.rename[c]) for c in prep.source_names], ROW
+                    )
+                    return
+        with self.staging.stream(f"src_{prep.src.table}", _reader(prep)) as streamed:
+            yield streamed
+
     # -- per file ----------------------------------------------------------------
     def stage(self, prep: _Prepared) -> _Staged:
         src, spec = prep.src, CONTRACT_TABLES[prep.src.table]
         self.progress(f"reading and checking {src.name}", 0.1)
+        for ref in {c.references.split(".")[0] for c in spec.columns if c.references}:
+            # a table this import does not bring: check against what the warehouse
+            # holds (contacts only once there are any, since they are optional)
+            if ref not in self.known and ref != src.table and self.wh.count(ref) > 0:
+                self.known[ref] = self._existing_keys(ref)
         if src.table == "accounts":
             # parent_account_id may point at an account of this same file, so the
             # file's ids are needed before checking: stage it first (accounts are small)
@@ -234,29 +260,40 @@ class _Importer:
                 f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras)
             )
         else:
-            # one streaming pass: the file is typed and checked as it is read
-            with self.staging.stream(f"src_{src.table}", _reader(prep)) as raw_t:
-                chk = self._materialise(
-                    f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras)
-                )
+            # one pass: the file is typed and checked as it is read
+            with self._source(prep) as raw_t:
+                checked = checked_table(raw_t, spec, self.known, prep.extras)
+                if spec.merge == "dedupe":  # hashed in the same pass, for finding duplicates
+                    checked = checked.mutate(**{HASH: identity_hash(spec, checked)})
+                chk = self._materialise(f"chk_{src.table}", checked)
         chk_t = self.staging.table(chk)
         self.progress(f"finding duplicates in {src.name}", 0.4)
-        dedup = deduplicate(valid_rows(chk_t), spec)
-        ok = self._materialise(f"ok_{src.table}", dedup.unique)
-        errs = self._materialise(
-            f"err_{src.table}", row_errors(chk_t).union(dedup.conflicts).order_by([ROW, "column"])
-        )
         st = self.staging
         read = st.count(chk)
-        rejected = int(st.table(errs)[ROW].nunique().execute())
-        loaded = st.count(ok)
+        if spec.merge == "dedupe":
+            # Unique records are nearly the whole file (events): rather than copy them
+            # into another table, keep them as an expression over the checked table,
+            # count them from the few duplicates, and write them once, in the merge.
+            dedup = deduplicate(valid_rows(chk_t), spec, self._materialise_table)
+            ok: ir.Table = dedup.unique
+            errs = self._materialise(f"err_{src.table}", row_errors(chk_t).order_by([ROW, "column"]))
+            rejected = int(st.table(errs)[ROW].nunique().execute())
+            loaded = read - rejected - int(dedup.duplicate_rows.count().execute())
+        else:
+            dedup = deduplicate(valid_rows(chk_t), spec)
+            ok = st.table(self._materialise(f"ok_{src.table}", dedup.unique))
+            errs = self._materialise(
+                f"err_{src.table}", row_errors(chk_t).union(dedup.conflicts).order_by([ROW, "column"])
+            )
+            rejected = int(st.table(errs)[ROW].nunique().execute())
+            loaded = int(ok.count().execute())
         report = TableReport(
             table=src.table, file=str(src.path), read=read, rejected=rejected,
             duplicates=read - rejected - loaded, loaded=loaded,
         )
         if src.table in _REFERENCED:
             col = _REFERENCED[src.table]
-            mine = st.table(ok).select(col)
+            mine = ok.select(col)
             self.known[src.table] = self._existing_keys(src.table).union(mine)
         return _Staged(prep, ok, errs, report)
 
@@ -313,13 +350,13 @@ class _Importer:
             for s in staged:
                 spec = CONTRACT_TABLES[s.prep.src.table]
                 if self.staging is self.wh:
-                    incoming = self.wh.table(s.ok)
+                    incoming = s.ok
                 else:
                     name = self._scratch(self.wh, f"in_{spec.name}")
-                    self.wh.upload(name, self.staging.con.to_pyarrow_batches(self.staging.table(s.ok)))
+                    self.wh.upload(name, self.staging.con.to_pyarrow_batches(s.ok))
                     incoming = self.wh.table(name)
                 self.progress(f"merging {spec.name}", 0.8)
-                counts = merge(self.wh, spec, incoming)
+                counts = merge(self.wh, spec, incoming, total=s.report.loaded)
                 rep = s.report
                 rep.new, rep.updated, rep.unchanged = counts.new, counts.updated, counts.unchanged
                 # records the warehouse already had count as duplicates, not as loaded

@@ -28,13 +28,16 @@ class MergeCounts:
         return bool(self.new or self.updated)
 
 
-def merge_upsert(wh: Warehouse, spec: TableSpec, incoming: ir.Table) -> MergeCounts:
-    """Upsert ``incoming`` (unique by key) into ``spec.name``."""
+def merge_upsert(
+    wh: Warehouse, spec: TableSpec, incoming: ir.Table, total: int | None = None
+) -> MergeCounts:
+    """Upsert ``incoming`` (unique by key; ``total`` records, when known) into ``spec.name``."""
     cols = stored_columns(spec)
     incoming = incoming.select(*cols)
     existing = wh.table(spec.name).select(*cols)
     key = list(spec.key)
-    total = int(incoming.count().execute())
+    if total is None:
+        total = int(incoming.count().execute())
     new = int(incoming.anti_join(existing, key).count().execute())
     unchanged = int(incoming.intersect(existing).count().execute())
     counts = MergeCounts(new=new, updated=total - new - unchanged, unchanged=unchanged)
@@ -47,12 +50,16 @@ def merge_upsert(wh: Warehouse, spec: TableSpec, incoming: ir.Table) -> MergeCou
     return counts
 
 
-def merge_dedupe(wh: Warehouse, spec: TableSpec, incoming: ir.Table) -> MergeCounts:
-    """Insert the records of ``incoming`` that ``spec.name`` does not hold yet."""
+def merge_dedupe(
+    wh: Warehouse, spec: TableSpec, incoming: ir.Table, total: int | None = None
+) -> MergeCounts:
+    """Insert the records of ``incoming`` (``total`` of them, when known) that
+    ``spec.name`` does not hold yet."""
     cols = stored_columns(spec)
     incoming = incoming.select(*cols)
     existing = wh.table(spec.name)
-    total = int(incoming.count().execute())
+    if total is None:
+        total = int(incoming.count().execute())
     before = wh.count(spec.name)
     if before == 0:
         fresh = incoming
@@ -82,8 +89,10 @@ def merge_dedupe(wh: Warehouse, spec: TableSpec, incoming: ir.Table) -> MergeCou
     return MergeCounts(new=new, already_present=total - new)
 
 
-def merge(wh: Warehouse, spec: TableSpec, incoming: ir.Table) -> MergeCounts:
-    """Merge by the table's rule (upsert or dedupe)."""
+def merge(
+    wh: Warehouse, spec: TableSpec, incoming: ir.Table, total: int | None = None
+) -> MergeCounts:
+    """Merge by the table's rule (upsert or dedupe); ``total`` saves counting ``incoming``."""
     if spec.merge == "upsert":
-        return merge_upsert(wh, spec, incoming)
-    return merge_dedupe(wh, spec, incoming)
+        return merge_upsert(wh, spec, incoming, total)
+    return merge_dedupe(wh, spec, incoming, total)

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -218,6 +219,25 @@ class Warehouse:
                 yield self.table(table)
             finally:
                 self.drop(table)
+
+    @contextlib.contextmanager
+    def scan_parquet(self, path: Path, row_column: str) -> Iterator[ir.Table | None]:
+        """A Parquet file as a table for one query, numbered 1.. in ``row_column``.
+
+        DuckDB scans the file itself, in parallel, which is much faster than an
+        Arrow stream fed from Python. Other backends yield ``None``: the caller
+        then streams the file.
+        """
+        if self.backend != "duckdb":
+            yield None
+            return
+        view = self.scratch_name("parquet_scan")
+        t = self.con.read_parquet(str(path), table_name=view, file_row_number=True)
+        try:
+            numbered = t.mutate(**{row_column: t.file_row_number + 1}).drop("file_row_number")
+            yield numbered
+        finally:
+            self.con.drop_view(view, force=True)
 
     # -- transactions ---------------------------------------------------------
     @contextlib.contextmanager

@@ -70,7 +70,7 @@ def test_crash_during_merge_leaves_warehouse_as_it_was(
     def boom(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("helix.ingest.importer.merge", lambda wh_, spec, inc: (boom if spec.name == "events" else loader_module.merge)(wh_, spec, inc))
+    monkeypatch.setattr("helix.ingest.importer.merge", lambda wh_, spec, inc, **kw: (boom if spec.name == "events" else loader_module.merge)(wh_, spec, inc, **kw))
     with pytest.raises(RuntimeError):
         _import(wh, company, tmp_path)
     assert _snapshot(wh) == before  # accounts were merged before the crash, and rolled back
@@ -180,3 +180,70 @@ def test_cli_import_json_shape_and_exit_codes(company: Path, tmp_path: Path) -> 
     bad = runner.invoke(app, ["--home", str(home), "import", str(company), "--json"])
     assert bad.exit_code == 1
     assert bad.stdout == ""
+
+
+def _events_parquet(path: Path) -> Path:
+    """Events with a zone-aware clock, a missing and an unknown account, duplicates, extras."""
+    from datetime import datetime, timedelta, timezone
+
+    two = timezone(timedelta(hours=2))
+    t = [datetime(2024, 5, 1, 12, 0, tzinfo=two) + timedelta(minutes=i % 4) for i in range(12)]
+    pq.write_table(
+        pa.table(
+            {
+                "account_id": ["A1", "A2", None, "ZZ", "A1", "A1", "A3", "A3", "A1", "A2", "A2", "A1"],
+                "event_time": pa.array(t, pa.timestamp("us", tz="+02:00")),
+                "event_type": ["login"] * 6 + ["export"] * 6,
+                "user_id": ["u1", "u2", "u3", "u4", "u1", "u5", None, None, "u1", "u2", "u9", "u1"],
+                "value": [1.0, 2.0, None, 1.0, 1.0, 3.0, 1.0, 1.0, 1.0, 2.0, 4.0, 1.0],
+                "browser": ["ff", "ch", "ff", "ff", "ff", "sa", "ch", "ch", "ff", "ch", "ff", "ff"],
+            }
+        ),
+        path,
+    )
+    return path
+
+
+def test_native_parquet_scan_matches_the_arrow_stream(
+    company: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB's own Parquet scan and the Arrow stream give the same rows, errors and counts."""
+    from contextlib import contextmanager
+
+    from helix.warehouse import open_warehouse
+    from helix.warehouse.connection import Warehouse as WarehouseClass
+
+    (tmp_path / "ev").mkdir()
+    events = _events_parquet(tmp_path / "ev" / "events.parquet")
+
+    def run(label: str) -> tuple[dict, list, dict]:  # type: ignore[type-arg]
+        wh = open_warehouse(f"duckdb://{tmp_path / f'{label}.duckdb'}")
+        try:
+            import_files(wh, company, imports_dir=tmp_path / f"r-{label}")
+            report = import_files(wh, events, imports_dir=tmp_path / f"r-{label}", table="events")
+            rows = _snapshot(wh)["events"]
+            ev = report.tables["events"]
+            counts = {k: getattr(ev, k) for k in ("read", "loaded", "rejected", "duplicates")}
+            errors = [(e.row, e.column, e.reason) for e in report.errors]
+            return counts, errors, {"rows": rows}
+        finally:
+            wh.close()
+
+    native = run("native")
+
+    @contextmanager
+    def no_scan(self, path, row_column):  # type: ignore[no-untyped-def]
+        yield None
+
+    monkeypatch.setattr(WarehouseClass, "scan_parquet", no_scan)
+    streamed = run("stream")
+    assert native == streamed
+    counts, errors, data = native
+    # rows 3 (no account) and 4 (unknown account: events came alone, so it is checked against
+    # the warehouse) are rejected; row 5 repeats row 1, and row 1 (12:00+02:00 = 10:00Z) is
+    # the fixture's first event, already stored
+    assert counts == {"read": 12, "loaded": 8, "rejected": 2, "duplicates": 2}
+    assert [(r, c) for r, c, _ in errors] == [(3, "account_id"), (4, "account_id")]
+    first = min(data["rows"], key=lambda r: (r["event_time"], r["account_id"]))
+    assert str(first["event_time"]) == "2024-05-01 10:00:00"  # +02:00 stored as UTC
+    assert json.loads(first["attributes"]) == {"browser": "ff"}
