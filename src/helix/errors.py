@@ -23,6 +23,7 @@ __all__ = [
     "NotFoundError",
     "ContractError",
     "PermissionDenied",
+    "WarehouseBusy",
     "InternalError",
     "RowError",
 ]
@@ -51,6 +52,10 @@ class UserError(HelixError):
 
 class ConfigError(UserError):
     """A setting, URL or configuration file is invalid."""
+
+
+class WarehouseBusy(ConfigError):
+    """Another process has the embedded warehouse open for writing (DuckDB allows one)."""
 
 
 class NotFoundError(UserError):

@@ -51,6 +51,17 @@ class Platform:
         store = self.store
         return {"warehouse": repr(wh), "app_store": repr(store), "home": str(self.settings.home)}
 
+    def release_warehouse(self) -> None:
+        """Close an embedded (DuckDB file) warehouse so that other processes can open it.
+
+        DuckDB lets one process at a time write a database file; a long-running
+        server therefore holds it only while it answers a request. Server
+        warehouses (PostgreSQL ...) stay connected.
+        """
+        if self._warehouse is not None and self._warehouse.backend == "duckdb":
+            self._warehouse.close()
+            self._warehouse = None
+
     def close(self) -> None:
         if self._warehouse is not None:
             self._warehouse.close()

@@ -42,6 +42,7 @@ def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
 
     platform = Platform(settings)
     platform.init()
+    platform.release_warehouse()  # opened again by each request that needs it
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

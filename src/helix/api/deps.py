@@ -35,9 +35,13 @@ _WAREHOUSE_LOCK = threading.Lock()
 
 def get_warehouse(platform: PlatformDep) -> Iterator[Warehouse]:
     """The warehouse, used by one request at a time (an embedded DuckDB connection is not
-    safe to share between threads)."""
+    safe to share between threads), and released after it so that `helix import` and
+    `helix run` can write while the app is serving."""
     with _WAREHOUSE_LOCK:
-        yield platform.warehouse
+        try:
+            yield platform.warehouse
+        finally:
+            platform.release_warehouse()
 
 
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]

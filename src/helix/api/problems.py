@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from helix.errors import HelixError, NotFoundError, PermissionDenied, UserError
+from helix.errors import HelixError, NotFoundError, PermissionDenied, UserError, WarehouseBusy
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -34,6 +34,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HelixError)
     async def _helix(_: Request, exc: HelixError) -> JSONResponse:
+        if isinstance(exc, WarehouseBusy):
+            return _response(503, "Warehouse busy", exc.for_people())
         if isinstance(exc, NotFoundError):
             return _response(404, "Not found", exc.for_people())
         if isinstance(exc, PermissionDenied):

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from helix.config import redact_url
-from helix.errors import ConfigError
+from helix.errors import ConfigError, WarehouseBusy
 from helix.warehouse.schema import ALL_TABLES, TableSpec
 
 __all__ = ["Warehouse", "open_warehouse", "CHANGES_TABLE", "STAGE_RUNS_TABLE"]
@@ -347,7 +347,14 @@ def open_warehouse(url: str, *, create: bool = True) -> Warehouse:
             f"the warehouse backend {backend!r} is not installed ({exc.name} is missing)",
             hint=f"pip install 'ibis-framework[{backend}]'",
         ) from exc
-    except Exception as exc:  # connection refused, bad URL ...
+    except Exception as exc:  # connection refused, bad URL, a lock held elsewhere ...
+        if "Could not set lock" in str(exc):
+            holder = re.search(r"\(PID (\d+)\)", str(exc))
+            raise WarehouseBusy(
+                f"the warehouse {redact_url(url)} is in use by another process"
+                + (f" (PID {holder.group(1)})" if holder else ""),
+                hint="wait for that import or run to finish, or stop it, then try again",
+            ) from exc
         raise ConfigError(
             f"cannot open the warehouse at {redact_url(url)}: {exc}",
             hint="check HELIX_WAREHOUSE_URL",

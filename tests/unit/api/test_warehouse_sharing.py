@@ -1,0 +1,60 @@
+"""A serving app does not keep the embedded warehouse locked between requests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helix.api.app import create_app
+from helix.config import Settings
+from helix.errors import WarehouseBusy
+from helix.platform import Platform
+from helix.store import Scope, create_key
+from helix.warehouse import open_warehouse
+
+from .test_auth_and_accounts import home  # noqa: F401  (fixture)
+
+_OPEN = "from helix.warehouse import open_warehouse; open_warehouse({url!r}).close(); print('ok')"
+_HOLD = (
+    "import sys, time; from helix.warehouse import open_warehouse; "
+    "w = open_warehouse({url!r}); print('held', flush=True); time.sleep(30)"
+)
+
+
+def _url(home: Path) -> str:
+    return f"duckdb://{home / 'warehouse.duckdb'}"
+
+
+def test_another_process_can_write_while_the_app_serves(home: Path) -> None:  # noqa: F811
+    with Platform(Settings.load(home)) as p, p.store.session() as s:
+        _, key = create_key(s, name="reader", scope=Scope.READ, actor="test")
+    client = TestClient(create_app(Settings.load(home)))
+    assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    other = subprocess.run(
+        [sys.executable, "-c", _OPEN.format(url=_url(home))], capture_output=True, text=True, timeout=60
+    )
+    assert other.returncode == 0 and other.stdout.strip() == "ok", other.stderr
+    # and the app opens it again for the next request
+    assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_a_held_warehouse_is_a_clear_busy_error(home: Path) -> None:  # noqa: F811
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD.format(url=_url(home))], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusy) as info:
+            open_warehouse(_url(home))
+        assert f"PID {holder.pid}" in info.value.for_people()
+        assert "try again" in info.value.for_people()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    time.sleep(0.1)
+    open_warehouse(_url(home)).close()
