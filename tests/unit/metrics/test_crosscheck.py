@@ -90,3 +90,34 @@ def test_a_larger_seeded_history_matches_pandas_month_by_month_and_yearly(mwh: W
     periods = months + yearly
     for p, lib in zip(periods, retention_for_periods(mwh, periods), strict=True):
         _assert_same(lib, reference.window_metrics(*frames, p.start, p.end))
+
+
+def test_the_demo_company_matches_pandas(tmp_path: Any) -> None:
+    """A generated company, imported through the contract, month by month and over a year."""
+    from helix.ingest import import_files
+    from helix.testing.demo import generate_company
+
+    end = date(2025, 3, 1)
+    generate_company(tmp_path / "co", accounts=250, months=14, seed=11, end=end)
+    wh = open_warehouse(f"duckdb://{tmp_path / 'wh.duckdb'}")
+    try:
+        import_files(wh, tmp_path / "co", imports_dir=tmp_path / "reports")
+
+        def rows(table: str, cols: list[str]) -> list[dict[str, Any]]:
+            return wh.table(table).select(*cols).to_pyarrow().to_pylist()
+
+        frames = reference.frames(
+            rows("subscriptions", ["subscription_id", "account_id", "product", "plan",
+                                   "start_date", "end_date", "mrr", "quantity"]),
+            rows("churn_reasons", ["account_id", "churned_on", "churn_type"]),
+            rows("payments", ["account_id", "due_date", "status"]),
+        )  # fmt: skip
+        first = add_months(end, -13)
+        periods = [Period(add_months(first, k), add_months(first, k + 1)) for k in range(13)]
+        periods.append(Period(add_months(end, -12), end))
+        results = retention_for_periods(wh, periods)
+        assert sum(r.churned_mrr for r in results[:-1]) > 0  # the company does churn
+        for p, lib in zip(periods, results, strict=True):
+            _assert_same(lib, reference.window_metrics(*frames, p.start, p.end))
+    finally:
+        wh.close()
