@@ -11,6 +11,7 @@ month's ``start_mrr``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -87,17 +88,44 @@ def ledger(
     the previous month's end) or the month of ``since``, if later, to the month
     holding the day before ``as_of``. The first month therefore opens at zero.
     """
+    parts = ledger_parts(
+        wh, as_of, since=since, account_id=account_id, segment=segment, months_per_part=None
+    )
+    return parts[0] if parts else empty_ledger()
+
+
+def ledger_parts(
+    wh: Warehouse,
+    as_of: date,
+    *,
+    since: date | None = None,
+    account_id: str | None = None,
+    segment: str | None = None,
+    months_per_part: int | None = 12,
+) -> list[ir.Table]:
+    """The rows of :func:`ledger` as consecutive runs of ``months_per_part`` months.
+
+    Each month's rows depend only on the inputs, not on the other months, so
+    the parts can be computed and written one after another: the work (and the
+    memory it needs) grows with accounts x months_per_part, not with the whole
+    history. ``None`` gives one part with every month; no months give no parts.
+    """
     src = Sources.of(wh, segment=segment, account_id=account_id)
     first = first_activity(src)
     if first is None:
-        return empty_ledger()
+        return []
     # a start on the 1st is already in force at the previous month's closing instant
     first = first - timedelta(days=1)
     if since is not None and since > first:
         first = since
     periods = month_periods(first, as_of)
-    if not periods:
-        return empty_ledger()
+    size = months_per_part or max(len(periods), 1)
+    return [
+        _ledger_rows(src, periods[i : i + size], as_of) for i in range(0, len(periods), size)
+    ]
+
+
+def _ledger_rows(src: Sources, periods: Sequence[Period], as_of: date) -> ir.Table:
     m = period_movements(src, periods)
     schema = MRR_MOVEMENTS.ibis_schema()
     out = m.select(

@@ -13,8 +13,9 @@ import json
 from datetime import date
 
 import ibis
+import ibis.expr.types as ir
 
-from helix.metrics.mrr import ledger
+from helix.metrics.mrr import empty_ledger, ledger_parts
 from helix.metrics.periods import month_start
 from helix.pipeline.registry import Stage, StageContext, StageResult, register
 from helix.warehouse import Warehouse
@@ -70,15 +71,15 @@ def build_ledger(wh: Warehouse, as_of: date, cutoff: date | None = None) -> int:
 
     Returns the number of rows in the table.
     """
-    fresh = ledger(wh, as_of, since=cutoff)
-    if cutoff is None:
-        wh.write_table(MRR_MOVEMENTS.name, fresh)
-    else:
+    # a year of months at a time: memory grows with accounts x 12, not the whole history
+    parts: list[ir.Table] = ledger_parts(wh, as_of, since=cutoff, months_per_part=12)
+    if cutoff is not None:
         old = wh.table(MRR_MOVEMENTS.name)
         kept = old.filter(old.month < cutoff).mutate(as_of=ibis.literal(as_of))
         schema = MRR_MOVEMENTS.ibis_schema()
         kept = kept.select(*[kept[c].cast(t).name(c) for c, t in schema.items()])
-        wh.write_table(MRR_MOVEMENTS.name, kept.union(fresh))
+        parts.insert(0, kept)
+    wh.write_parts(MRR_MOVEMENTS.name, parts or [empty_ledger()])
     return wh.count(MRR_MOVEMENTS.name)
 
 

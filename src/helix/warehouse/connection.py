@@ -115,15 +115,30 @@ class Warehouse:
 
     def write_table(self, name: str, obj: ir.Table | pa.Table) -> None:
         """Replace the contents of ``name`` with ``obj`` (an expression or Arrow table)."""
+        self.write_parts(name, [obj])
+
+    def write_parts(self, name: str, parts: list[ir.Table | pa.Table]) -> None:
+        """Replace the contents of ``name`` with the rows of ``parts``, written one by one.
+
+        Writing a large result in parts bounds the memory each query needs; the
+        table is swapped in only when every part is written, so readers never see
+        a partial table.
+        """
         _check_ident(name)
-        if self.has_table(name):
-            tmp = self.scratch_name(name)
-            self.con.create_table(tmp, obj)
-            with self.transaction():
+        if not parts:
+            raise ValueError("write_parts needs at least one part (an empty table is a part)")
+        tmp = self.scratch_name(name)
+        try:
+            self.con.create_table(tmp, parts[0])
+            for part in parts[1:]:
+                self.append(tmp, part)
+        except BaseException:
+            self.drop(tmp)
+            raise
+        with self.transaction():
+            if self.has_table(name):
                 self.con.drop_table(name, force=True)
-                self.rename(tmp, name)
-        else:
-            self.con.create_table(name, obj)
+            self.rename(tmp, name)
 
     def append(self, name: str, obj: ir.Table | pa.Table) -> None:
         """Insert the rows of ``obj`` into ``name``."""
