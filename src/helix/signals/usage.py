@@ -73,7 +73,12 @@ def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Tab
     first_use = events.group_by(["account_id", "event_type"]).aggregate(
         first_day=events.event_time.min().date()
     )
-    all_types = events.event_type.nunique().as_scalar()
+    # event types the product had before each scoring date (a type first seen later must
+    # not make an account look stuck before it existed)
+    type_first = events.group_by("event_type").aggregate(first_day=events.event_time.min().date())
+    days = k.select("score_date").distinct()
+    tj = type_first.join(days, type_first.first_day < days.score_date)
+    types_known = tj.group_by("score_date").aggregate(types_known=tj.count())
     fu = first_use.join(
         k, [first_use.account_id == k.account_id, first_use.first_day < k.score_date]
     )
@@ -82,6 +87,7 @@ def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Tab
     )
     last = _last_before(k, daily.select("account_id", "day").distinct())
     out = left_join(left_join(left_join(k, agg, KEY), feats, KEY), last, KEY)
+    out = left_join(out, types_known, "score_date")
     z = {c: out[c].fill_null(0) for c in (
         "active_users_30", "events_30", "events_prev_30", "events_prior_90", "logins_30",
         "logins_prior_90", "breadth_30", "core_events_30", "breadth_ever", "new_features_90",
@@ -90,7 +96,7 @@ def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Tab
     plateau = (
         (out.tenure_days >= cfg.plateau_min_tenure_days)
         & (z["new_features_90"] == 0)
-        & (z["breadth_ever"] < all_types)
+        & (z["breadth_ever"] < out.types_known.fill_null(0))
         & (trend90.fill_null(0) < 1.1)
     )
     return out.select(
