@@ -83,7 +83,7 @@ def main() -> None:
     args = p.parse_args()
     import_sizes = [200_000] if args.quick else [1_000_000, 10_000_000]
     demo_sizes = [1_000] if args.quick else [10_000, 100_000]  # 100k accounts: ~160M events
-    metric_sizes = [10_000] if args.quick else [10_000, 100_000]
+    metric_sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
     t0 = time.perf_counter()
     report = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
