@@ -1,0 +1,146 @@
+"""Health end to end on a generated company: run, backtest, fit, accept, explain, events, API."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from helix.api.app import create_app
+from helix.cli.main import app
+from helix.config import Settings
+from helix.ingest.service import run_import
+from helix.pipeline import run_pipeline
+from helix.platform import Platform
+from helix.store import Scope, create_key
+from helix.testing.demo import generate_company
+
+END = date(2025, 6, 1)
+BACKTEST_KEYS = {"auc", "churn_rate_by_color", "top_decile_lift", "baseline_auc", "n_observations", "horizon_days"}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with 400 accounts over 18 months, imported and run (shared, read-mostly)."""
+    base = tmp_path_factory.mktemp("health")
+    generate_company(base / "co", accounts=400, months=18, seed=5, end=END)
+    home = base / "home"
+    with Platform(Settings.load(home)) as p:
+        run_import(p, base / "co", actor="test")
+        run_pipeline(p.warehouse, as_of=END, settings=p.settings)
+    return home
+
+
+@pytest.fixture
+def home(built: Path, tmp_path: Path) -> Path:
+    """A private copy, for tests that change the model."""
+    dst = tmp_path / "home"
+    shutil.copytree(built, dst)
+    return dst
+
+
+def _json(home: Path, *args: str) -> Any:
+    result = CliRunner().invoke(app, ["--home", str(home), *args, "--json"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return json.loads(result.stdout)
+
+
+def test_history_is_stored_with_the_model_version(built: Path) -> None:
+    with Platform(Settings.load(built)) as p:
+        t = p.warehouse.table("health_scores")
+        rows = t.aggregate(n=t.count(), days=t.score_date.nunique(), last=t.score_date.max(),
+                           versions=t.model_version.nunique(), lo=t.score.min(), hi=t.score.max())
+        r = rows.to_pyarrow().to_pylist()[0]
+    assert r["n"] > 1000 and r["days"] >= 18 and r["last"] == END
+    assert r["versions"] == 1 and 0 <= r["lo"] <= r["hi"] <= 100
+
+
+def test_backtest_shows_the_score_ranks_churn(built: Path) -> None:
+    doc = _json(built, "health", "backtest", "--horizon-days", "90")
+    assert BACKTEST_KEYS <= set(doc)
+    assert doc["horizon_days"] == 90 and doc["n_observations"] > 1000
+    rates = doc["churn_rate_by_color"]
+    assert set(rates) <= {"green", "yellow", "red"}
+    # the generator makes churn follow the signals, so the score must see it
+    assert doc["auc"] > 0.55 and rates["red"] > rates["green"]
+    assert 0 <= doc["baseline_auc"] <= 1 and doc["top_decile_lift"] > 1
+
+
+def test_fit_is_validated_on_later_dates_and_accepting_makes_a_new_version(home: Path) -> None:
+    before = _json(home, "health", "model")
+    doc = _json(home, "health", "fit")
+    assert max(doc["fit_dates"]) < min(doc["validation_dates"])
+    assert {"current", "proposed"} <= set(doc["validation_auc"])
+    assert {g["group"] for g in doc["groups"]} >= {"usage", "sentiment", "relationship"}
+    assert all(g["proposed_weight"] >= 0 for g in doc["groups"])
+    assert not doc["accepted"]
+    assert _json(home, "health", "model")["version_id"] == before["version_id"]
+    accepted = _json(home, "health", "fit", "--accept")
+    assert accepted["accepted"]
+    after = _json(home, "health", "model")
+    assert after["version_id"] != before["version_id"]
+    assert after["model"]["version"] > before["model"]["version"]
+    # the next run scores with the new version; the old history keeps the old one
+    with Platform(Settings.load(home)) as p:
+        run_pipeline(p.warehouse, as_of=END + timedelta(days=1), settings=p.settings)
+        t = p.warehouse.table("health_scores")
+        by = t.group_by("model_version").aggregate(last=t.score_date.max()).to_pyarrow().to_pylist()
+    versions = {r["model_version"]: r["last"] for r in by}
+    assert versions[before["version_id"]] == END
+    assert versions[after["version_id"]] == END + timedelta(days=1)
+
+
+def test_explain_adds_up_and_names_what_changed(built: Path) -> None:
+    with Platform(Settings.load(built)) as p:
+        t = p.warehouse.table("health_scores")
+        red = t.filter((t.score_date == END) & (t.color == "red")).account_id.execute().tolist()
+    assert red, "a company this size has red accounts"
+    doc = _json(built, "health", "explain", red[0], "--date", END.isoformat())
+    assert doc["color"] == "red" and doc["score_date"] == END.isoformat()
+    measures = [m for g in doc["groups"] for m in g["measures"]]
+    assert {"signal", "value", "points", "weight"} <= set(measures[0])
+    assert sum(m["score_points"] for m in measures) == pytest.approx(doc["score"], abs=0.5)
+    assert doc["response"]["owner_role"] and doc["response"]["action"]
+    assert all(c["text"] for c in doc["changes"])
+
+
+def test_turning_yellow_or_red_writes_an_event_with_owner_action_and_deadline(built: Path) -> None:
+    with Platform(Settings.load(built)) as p:
+        t = p.warehouse.table("health_events")
+        rows = t.to_pyarrow().to_pylist()
+    assert rows
+    for r in rows:
+        assert r["to_color"] in {"green", "yellow", "red"} and r["from_color"] != r["to_color"]
+        assert r["event"] == f"turned_{r['to_color']}"
+        assert r["owner_role"] and r["action"] and r["due_date"] > r["event_date"]
+    assert {r["to_color"] for r in rows} >= {"yellow", "red"}
+
+
+@pytest.fixture
+def client(built: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    with Platform(Settings.load(built)) as p, p.store.session() as s:
+        _, key = create_key(s, name="health-reader", scope=Scope.READ, actor="test")
+    yield TestClient(create_app(Settings.load(built))), {"Authorization": f"Bearer {key}"}
+
+
+def test_api_routes_match_the_cli(client: tuple[TestClient, dict[str, str]], built: Path) -> None:
+    http, auth = client
+    for path in ("/api/v1/health/backtest", "/api/v1/health/model", "/api/v1/accounts/x/health"):
+        assert http.get(path).status_code == 401
+    back = http.get("/api/v1/health/backtest", headers=auth)
+    assert back.status_code == 200 and BACKTEST_KEYS <= set(back.json())
+    assert back.json()["auc"] == pytest.approx(_json(built, "health", "backtest")["auc"])
+    model = http.get("/api/v1/health/model", headers=auth).json()
+    assert model["version_id"] == _json(built, "health", "model")["version_id"]
+    with Platform(Settings.load(built)) as p:
+        account = p.warehouse.table("health_scores").account_id.execute().iloc[0]
+    one = http.get(f"/api/v1/accounts/{account}/health", headers=auth)
+    assert one.status_code == 200 and one.json()["account_id"] == account
+    assert http.get("/api/v1/accounts/no-such-account/health", headers=auth).status_code == 404
