@@ -89,7 +89,10 @@ def _payments(payments: ir.Table, keys: ir.Table) -> ir.Table:
 
 def available_signals(src: Sources) -> dict[str, bool]:
     """Whether each signal can be computed from the tables present."""
-    return {s.name: src.all_available(s.requires) for s in SIGNALS}
+    return {
+        s.name: any(map(src.available, s.requires)) if s.any_source else src.all_available(s.requires)
+        for s in SIGNALS
+    }
 
 
 def _dtype(s: SignalSpec) -> dt.DataType:

@@ -26,6 +26,7 @@ class SignalSpec:
     unit: str
     requires: tuple[str, ...]
     dtype: Dtype = "float64"
+    any_source: bool = False  # computable from any one of ``requires`` (else all are needed)
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as JSON-ready data."""
@@ -58,7 +59,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
     S("nps_latest", "sentiment", "Latest NPS answer (0-10) in the last 365 days.", "score 0-10", ("survey_responses",)),
     S("nps_detractor", "sentiment", "1 when the latest NPS answer is 0-6.", "flag", ("survey_responses",)),
     S("nps_promoter", "sentiment", "1 when the latest NPS answer is 9-10.", "flag", ("survey_responses",)),
-    S("csat_latest", "sentiment", "Latest CSAT (1-5) from surveys or rated tickets in the last 365 days.", "score 1-5", ("survey_responses", "tickets")),
+    S("csat_latest", "sentiment", "Latest CSAT (1-5) from surveys or rated tickets in the last 365 days.", "score 1-5", ("survey_responses", "tickets"), any_source=True),
     S("tickets_90", "sentiment", "Support tickets opened in the last 90 days.", "tickets", ("tickets",)),
     S("ticket_trend", "sentiment", "Tickets in the last 30 days vs the monthly average of the 90 days before.", "ratio", ("tickets",)),
     S("urgent_tickets_90", "sentiment", "Urgent tickets opened in the last 90 days.", "tickets", ("tickets",)),
