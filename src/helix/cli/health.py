@@ -49,6 +49,13 @@ def _render_backtest(d: dict[str, Any]) -> None:
     out.print(table)
     if d["red_green_ratio"] is not None:
         out.print(f"  red churns at {d['red_green_ratio']:.1f}x the rate of green")
+    if d["calibration"]:
+        cal = Table(title="calibration: churn by score band")
+        for col in ("score", "accounts x dates", "churn rate"):
+            cal.add_column(col)
+        for b in d["calibration"]:
+            cal.add_row(b["band"], f"{b['n']:,}", _pct(b["churn_rate"]))
+        out.print(cal)
     if d["by_segment"]:
         seg = Table(title="by segment")
         for col in ("segment", "n", "churn", "AUC", "baseline", "red", "green"):
@@ -61,12 +68,26 @@ def _render_backtest(d: dict[str, Any]) -> None:
 
 
 @health_app.command("backtest")
-def backtest_cmd(ctx: typer.Context, horizon_days: HorizonOpt = 90, as_json: JsonOpt = False) -> None:
+def backtest_cmd(
+    ctx: typer.Context,
+    horizon_days: HorizonOpt = 90,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also draw churn by colour and by score band to FILE (.png or .svg)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """How the active model's score ranked the accounts that churned within the horizon."""
+    from helix.charting import chart_target
+    from helix.health.charts import backtest_chart
     from helix.health.service import run_backtest
 
+    if chart is not None:
+        chart_target(chart)  # a wrong suffix fails before the work
     with Platform(settings_of(ctx)) as platform:
         result = run_backtest(platform, horizon_days).to_dict()
+    if chart is not None:
+        err.print(f"chart written to {backtest_chart(result, chart)}")
     emit(result, as_json, _render_backtest)
 
 

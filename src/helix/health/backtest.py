@@ -3,9 +3,10 @@
 For every stored scoring date whose horizon has passed, the active model scores
 the signals of that date (so one model is judged over the whole history), and
 each account is labelled churned when its MRR fell to zero by date + horizon.
-Reported: AUC, churn rate by colour (with the red/green multiple), lift of the
-lowest-scored decile, the same by segment, and the AUC of a naive usage-only
-score (active users per licensed seat) for comparison.
+Reported: AUC, churn rate by colour (with the red/green multiple), churn rate
+by 10-point score band (calibration), lift of the lowest-scored decile, the same
+by segment, and the AUC of a naive usage-only score (active users per licensed
+seat) for comparison. :func:`helix.health.charts.backtest_chart` draws it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from helix.health.evaluation import auc, rate_by_color, top_decile_lift
+from helix.health.evaluation import auc, calibration, rate_by_color, top_decile_lift
 from helix.health.model import HealthModel
 from helix.health.scoring import score_frame
 
@@ -47,6 +48,7 @@ class Backtest:
     base_rate: float
     by_segment: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_date: list[dict[str, Any]] = field(default_factory=list)
+    calibration: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def red_green_ratio(self) -> float | None:
@@ -71,6 +73,10 @@ class Backtest:
             "dates": self.dates,
             "by_segment": self.by_segment,
             "by_date": self.by_date,
+            "calibration": [
+                {k: (_r(v) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in self.calibration
+            ],
         }
 
 
@@ -134,4 +140,5 @@ def backtest(
         base_rate=float(frame["churned"].mean()) if len(frame) else float("nan"),
         by_segment=by_segment,
         by_date=by_date,
+        calibration=calibration(frame),
     )

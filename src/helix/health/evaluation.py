@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["auc", "rate_by_color", "top_decile_lift"]
+__all__ = ["auc", "calibration", "rate_by_color", "top_decile_lift"]
 
 
 def auc(churned: np.ndarray, risk: np.ndarray) -> float | None:
@@ -48,3 +48,26 @@ def top_decile_lift(frame: pd.DataFrame, outcome: str = "churned") -> float | No
     if worst.empty:
         return None
     return float(worst[outcome].mean() / overall)
+
+
+def calibration(frame: pd.DataFrame, outcome: str = "churned", width: int = 10) -> list[dict[str, float]]:
+    """Outcome rate by score band (``0-10``, ``10-20`` ... ``90-100``; 100 falls in the last).
+
+    A score that means something shows rates falling band after band; the
+    bands that hold no observation are left out.
+    """
+    scored = frame[frame["score"].notna()]
+    edges = np.arange(0, 100 + width, width)
+    band = np.clip(np.floor(scored["score"].to_numpy() / width).astype(int), 0, len(edges) - 2)
+    out = []
+    for i in sorted(set(band.tolist())):
+        part = scored[band == i]
+        out.append({
+            "band": f"{edges[i]}-{edges[i + 1]}",
+            "low": float(edges[i]),
+            "high": float(edges[i + 1]),
+            "n": int(len(part)),
+            "mean_score": float(part["score"].mean()),
+            "churn_rate": float(part[outcome].mean()),
+        })
+    return out

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helix.charting import CHART_FORMATS, chart_target, figure, save
 from helix.errors import UserError
 from helix.metrics.cohorts import CohortTable
 
 __all__ = ["cohort_chart", "CHART_FORMATS"]
 
-CHART_FORMATS = (".png", ".svg")
 _TITLES = {
     "logo": "Logo retention",
     "grr": "Gross revenue retention",
@@ -24,21 +24,14 @@ _TITLES = {
 
 def cohort_chart(table: CohortTable, path: str | Path, *, title: str | None = None) -> Path:
     """Draw ``table`` to ``path`` (``.png`` or ``.svg``); return the path written."""
-    target = Path(path)
-    if target.suffix.lower() not in CHART_FORMATS:
-        raise UserError(
-            f"cannot write a chart to {target.name}", hint="give a file ending in .png or .svg"
-        )
+    target = chart_target(path)
     if not table.rows:
         raise UserError("there are no complete cohorts to chart", hint="check --as-of and --since")
-    import matplotlib
-
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
-    fig, ax = plt.subplots(figsize=(10, 5.6), dpi=150)
-    try:
+    with figure(figsize=(10, 5.6), dpi=150) as (fig, ax):
+        import matplotlib.pyplot as plt
+
         cmap = plt.get_cmap("Blues")
         n = len(table.rows)
         for i, row in enumerate(table.rows):
@@ -66,9 +59,4 @@ def cohort_chart(table: CohortTable, path: str | Path, *, title: str | None = No
         ax.grid(axis="y", alpha=0.3)
         ncol = 1 if n <= 12 else 2
         ax.legend(frameon=False, fontsize=8, ncol=ncol, bbox_to_anchor=(1.01, 1), loc="upper left")
-        fig.tight_layout()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target, format=target.suffix.lower().lstrip("."))
-    finally:
-        plt.close(fig)
-    return target
+        return save(fig, target)

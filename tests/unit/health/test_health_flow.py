@@ -71,6 +71,25 @@ def test_backtest_shows_the_score_ranks_churn(built: Path) -> None:
     # the generator makes churn follow the signals, so the score must see it
     assert doc["auc"] > 0.55 and rates["red"] > rates["green"]
     assert 0 <= doc["baseline_auc"] <= 1 and doc["top_decile_lift"] > 1
+    bands = doc["calibration"]
+    assert sum(b["n"] for b in bands) == doc["n_observations"]
+
+
+    def rate(rows: list[dict[str, Any]]) -> float:
+        return sum(b["churn_rate"] * b["n"] for b in rows) / sum(b["n"] for b in rows)
+
+    # scores below 50 churn more than scores of 70 and above
+    assert rate([b for b in bands if b["high"] <= 50]) > rate([b for b in bands if b["low"] >= 70])
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml")])
+def test_backtest_chart_file(built: Path, tmp_path: Path, suffix: str, magic: bytes) -> None:
+    target = tmp_path / f"backtest{suffix}"
+    result = CliRunner().invoke(app, ["--home", str(built), "health", "backtest", "--chart", str(target)])
+    assert result.exit_code == 0, result.stderr
+    assert target.read_bytes().startswith(magic)
+    bad = CliRunner().invoke(app, ["--home", str(built), "health", "backtest", "--chart", "x.gif"])
+    assert bad.exit_code == 1 and "x.gif" in str(bad.exception)
 
 
 def test_fit_is_validated_on_later_dates_and_accepting_makes_a_new_version(home: Path) -> None:
@@ -137,6 +156,12 @@ def test_api_routes_match_the_cli(client: tuple[TestClient, dict[str, str]], bui
     back = http.get("/api/v1/health/backtest", headers=auth)
     assert back.status_code == 200 and BACKTEST_KEYS <= set(back.json())
     assert back.json()["auc"] == pytest.approx(_json(built, "health", "backtest")["auc"])
+    chart = http.get("/api/v1/health/backtest/chart?format=svg", headers=auth)
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in chart.content
+    png = http.get("/api/v1/health/backtest/chart?format=png", headers=auth)
+    assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
+    assert http.get("/api/v1/health/backtest/chart").status_code == 401
     model = http.get("/api/v1/health/model", headers=auth).json()
     assert model["version_id"] == _json(built, "health", "model")["version_id"]
     with Platform(Settings.load(built)) as p:

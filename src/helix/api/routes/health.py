@@ -3,6 +3,7 @@
 * ``GET /accounts/{id}/health``: the explained score (``?date=``) plus the stored daily history
   and colour-change events; a CSM sees only the accounts they own.
 * ``GET /health/backtest``: the backtest of the active model (``?horizon_days=90``).
+* ``GET /health/backtest/chart``: the same as a chart (``?format=svg`` or ``png``).
 * ``GET /health/model``: the active model definition and version.
 * ``GET /health/signals``: the signal registry with data availability.
 """
@@ -10,12 +11,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from helix.api.deps import PlatformDep, ReadAccess, WarehouseDep
 from helix.api.problems import Problem
+from helix.health.charts import backtest_chart_bytes
 from helix.health.service import (
     account_health,
     explain_account,
@@ -59,6 +61,24 @@ def backtest_route(
     horizon_days: Annotated[int, Query(ge=7, le=730)] = 90,
 ) -> dict[str, Any]:
     return run_backtest(platform, horizon_days).to_dict()
+
+
+@router.get(
+    "/health/backtest/chart",
+    summary="The backtest as a chart: churn by colour and by score band",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}}},
+)
+def backtest_chart_route(
+    platform: PlatformDep,
+    wh: WarehouseDep,
+    who: ReadAccess,
+    horizon_days: Annotated[int, Query(ge=7, le=730)] = 90,
+    fmt: Annotated[Literal["svg", "png"], Query(alias="format")] = "svg",
+) -> Response:
+    doc = run_backtest(platform, horizon_days).to_dict()
+    media = "image/svg+xml" if fmt == "svg" else "image/png"
+    return Response(backtest_chart_bytes(doc, fmt), media_type=media)
 
 
 @router.get("/health/model", summary="The active health model and its version")
