@@ -23,6 +23,7 @@ from helix.health.data import load_signals, signal_dates
 from helix.health.model import HealthModel
 from helix.health.scoring import CONTRIB_PREFIX, POINTS_PREFIX, score_frame
 from helix.signals import Sources, compute_signals, scoring_dates, update_text_sentiment
+from helix.signals.dates import catch_up_dates
 from helix.warehouse import Warehouse
 from helix.warehouse.connection import utcnow
 from helix.warehouse.schema import ACCOUNT_SIGNALS, HEALTH_EVENTS, HEALTH_SCORES
@@ -78,8 +79,10 @@ def update_signals(
     if stored and stored[-1] >= as_of:
         new = [as_of]
     else:
-        start = stored[-1] + timedelta(days=1) if stored else _history_start(wh, as_of)
-        new = scoring_dates(start, as_of)
+        if stored:
+            new = catch_up_dates(stored[-1] + timedelta(days=1), as_of)
+        else:
+            new = scoring_dates(_history_start(wh, as_of), as_of)
     say(0.3, f"signals for {len(new)} dates")
     src = Sources(wh)
     if not src.available("subscriptions"):

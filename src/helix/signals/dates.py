@@ -2,8 +2,8 @@
 
 Cadence (documented in docs/health.md): the first day of every month over the
 whole history, every 7 days back from the as-of date over the latest 91 days,
-and the as-of date itself. Later runs add their own as-of date, so the history
-becomes daily from the first run on. 24 months x 10k accounts is then about
+and the as-of date itself. Later runs add every day since the last stored date
+(:func:`catch_up_dates`), so the history is daily from the first run on. 24 months x 10k accounts is then about
 27 dates x 10k = 270k rows per backfill, each a handful of grouped joins.
 """
 
@@ -15,7 +15,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-__all__ = ["scoring_dates", "dates_table", "WINDOWS"]
+__all__ = ["scoring_dates", "catch_up_dates", "dates_table", "WINDOWS", "DAILY_CATCH_UP_DAYS"]
 
 WINDOWS = (7, 30, 60, 90, 120, 180, 365)
 """Look-back windows in days; ``dates_table`` has a column ``_d<n>`` = date - n days."""
@@ -37,6 +37,23 @@ def scoring_dates(start: date, as_of: date, *, recent_days: int = 91, step_days:
         days.add(d)
         d -= timedelta(days=step_days)
     return sorted(days)
+
+
+DAILY_CATCH_UP_DAYS = 92
+"""An incremental run adds every day since the last stored date when the gap is at most this."""
+
+
+def catch_up_dates(start: date, as_of: date) -> list[date]:
+    """The dates an incremental run adds after a stored history that ends the day before ``start``.
+
+    Every day up to ``as_of`` when the gap is short (a daily or weekly schedule
+    that missed some days), otherwise the backfill cadence of :func:`scoring_dates`.
+    """
+    if start > as_of:
+        return [as_of]
+    if (as_of - start).days < DAILY_CATCH_UP_DAYS:
+        return [start + timedelta(days=i) for i in range((as_of - start).days + 1)]
+    return scoring_dates(start, as_of)
 
 
 def _next_month(d: date) -> date:

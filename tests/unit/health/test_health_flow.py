@@ -169,3 +169,17 @@ def test_api_routes_match_the_cli(client: tuple[TestClient, dict[str, str]], bui
     one = http.get(f"/api/v1/accounts/{account}/health", headers=auth)
     assert one.status_code == 200 and one.json()["account_id"] == account
     assert http.get("/api/v1/accounts/no-such-account/health", headers=auth).status_code == 404
+
+
+def test_a_later_run_adds_every_day_since_the_last(home: Path) -> None:
+    with Platform(Settings.load(home)) as p:
+        run_pipeline(p.warehouse, as_of=END + timedelta(days=5), settings=p.settings)
+        t = p.warehouse.table("health_scores")
+        days = set(t.filter(t.score_date > END).score_date.execute().tolist())
+        before = t.filter(t.score_date <= END).count().execute()
+    assert {d.date() if hasattr(d, "date") else d for d in days} == {
+        END + timedelta(days=i) for i in range(1, 6)
+    }
+    with Platform(Settings.load(home)) as p:  # and nothing older was rewritten or lost
+        t = p.warehouse.table("health_scores")
+        assert t.filter(t.score_date <= END).count().execute() == before
