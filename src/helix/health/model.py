@@ -166,9 +166,14 @@ class HealthModel:
                 measures.append(Measure(sig, weight, scoring, missing, str(m.get("label", ""))))
             if not measures:
                 raise ConfigError(f"groups.{gname}: needs at least one measure")
-            groups.append(Group(str(gname), float(g.get("weight", 1)), tuple(measures)))
+            gweight = float(g.get("weight", 1))
+            if gweight < 0:
+                raise ConfigError(f"groups.{gname}: weight must be >= 0")
+            groups.append(Group(str(gname), gweight, tuple(measures)))
         if not groups:
             raise ConfigError("a health model needs at least one group")
+        if not any(g.weight > 0 for g in groups):
+            raise ConfigError("at least one group needs a weight above 0")
         colors = data.get("colors") or {}
         green, red = float(colors.get("green_from", 70)), float(colors.get("red_below", 45))
         if not 0 <= red <= green <= 100:

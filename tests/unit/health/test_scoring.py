@@ -171,6 +171,8 @@ def test_versions_follow_content() -> None:
         ({"groups": {"u": {"measures": [{"signal": "plateau", "scoring": {"type": "thresholds", "steps": [[1, 0], [0, 100]]}}]}}}, "ascending"),
         ({"groups": {"u": {"measures": [{"signal": "plateau", "scoring": {"type": "magic"}}]}}}, "must be linear, thresholds or percentile"),
         ({"responses": {"purple": {}}}, "unknown colour"),
+        ({"groups": {"u": {"weight": -5, "measures": [{"signal": "plateau", "scoring": {"type": "linear", "zero": 0, "full": 1}}]}}}, "groups.u: weight must be >= 0"),
+        ({"groups": {"u": {"weight": 0, "measures": [{"signal": "plateau", "scoring": {"type": "linear", "zero": 0, "full": 1}}]}}}, "weight above 0"),
     ],
 )  # fmt: skip
 def test_bad_models_are_clear_errors(patch: dict, fragment: str) -> None:
