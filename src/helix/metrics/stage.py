@@ -66,13 +66,30 @@ def incremental_cutoff(
     return month_start(last_as_of)
 
 
+ROW_MONTHS_PER_PART = 50_000_000
+"""Subscription rows x months the ledger computes in one query: within DuckDB's default
+memory limit at a million accounts, and one query for any company of up to ~400k rows."""
+
+
+def months_per_part(subscription_rows: int) -> int | None:
+    """How many months to compute per ledger query (None: all in one).
+
+    Each part has a fixed cost, so small companies get one query; large ones get
+    parts small enough that the memory a query needs stays bounded.
+    """
+    if subscription_rows * 120 <= ROW_MONTHS_PER_PART:
+        return None
+    return max(1, ROW_MONTHS_PER_PART // max(subscription_rows, 1))
+
+
 def build_ledger(wh: Warehouse, as_of: date, cutoff: date | None = None) -> int:
     """Write ``mrr_movements`` as of ``as_of``; recompute only months from ``cutoff`` if given.
 
     Returns the number of rows in the table.
     """
-    # a year of months at a time: memory grows with accounts x 12, not the whole history
-    parts: list[ir.Table] = ledger_parts(wh, as_of, since=cutoff, months_per_part=12)
+    parts: list[ir.Table] = ledger_parts(
+        wh, as_of, since=cutoff, months_per_part=months_per_part(wh.count("subscriptions"))
+    )
     if cutoff is not None:
         old = wh.table(MRR_MOVEMENTS.name)
         kept = old.filter(old.month < cutoff).mutate(as_of=ibis.literal(as_of))

@@ -50,8 +50,11 @@ def _last_before(points: ir.Table, facts: ir.Table) -> ir.Table:
 
 def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Table:
     """Usage signals per (account_id, score_date) in ``keys`` (which carries the window columns)."""
-    daily = event_days(events)
     k = keys.select("account_id", "score_date", "_d30", "_d60", "_d90", "_d120", "seats", "tenure_days")
+    # only the 120 days before the earliest scoring date reach the windows: an
+    # incremental day then reduces four months of events, not the whole history
+    since = k._d120.min().cast(dt.timestamp).as_scalar()
+    daily = event_days(events.filter(events.event_time >= since))
     j = daily.join(
         k,
         [daily.account_id == k.account_id, daily.day < k.score_date, daily.day >= k._d120],
@@ -85,7 +88,8 @@ def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Tab
     feats = fu.group_by(KEY).aggregate(
         breadth_ever=fu.count(), new_features_90=fu.count(where=fu.first_day >= fu._d90)
     )
-    last = _last_before(k, daily.select("account_id", "day").distinct())
+    active_days = events.select("account_id", day=events.event_time.date()).distinct()
+    last = _last_before(k, active_days)
     out = left_join(left_join(left_join(k, agg, KEY), feats, KEY), last, KEY)
     out = left_join(out, types_known, "score_date")
     z = {c: out[c].fill_null(0) for c in (
