@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from helix.metrics import Period, retention_for_periods, retention_window, window_ledger
-from helix.metrics.loading import load_rows
 from helix.metrics.periods import add_months
 from helix.warehouse import Warehouse, open_warehouse
 
 from . import reference
+from .conftest import load_history
 from .strategies import histories, seeded_history, windows
-
-
-@pytest.fixture(scope="module")
-def mwh() -> Iterator[Warehouse]:
-    w = open_warehouse("duckdb://")
-    yield w
-    w.close()
-
-
-def _load(wh: Warehouse, h: dict[str, list[dict[str, Any]]]) -> None:
-    for table, rows in h.items():
-        load_rows(wh, table, rows)
 
 
 def _frames(h: dict[str, list[dict[str, Any]]]) -> Any:
@@ -63,7 +49,7 @@ def _assert_same(lib: Any, ref: dict[str, Any]) -> None:
 def test_random_histories_match_pandas(
     mwh: Warehouse, h: dict[str, Any], window: tuple[date, date]
 ) -> None:
-    _load(mwh, h)
+    load_history(mwh, h)
     start, end = window
     ref = reference.window_metrics(*_frames(h), start, end)
     _assert_same(retention_window(mwh, start, end), ref)
@@ -76,7 +62,7 @@ def test_random_histories_match_pandas(
 
 def test_a_larger_seeded_history_matches_pandas_month_by_month_and_yearly(mwh: Warehouse) -> None:
     h = seeded_history(20240601, 400)
-    _load(mwh, h)
+    load_history(mwh, h)
     frames = _frames(h)
     months = [
         Period(add_months(date(2023, 1, 1), k), add_months(date(2023, 1, 1), k + 1))

@@ -5,13 +5,11 @@ from __future__ import annotations
 import math
 import random
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,10 +22,10 @@ from helix.metrics import (
     total_mrr,
     window_ledger,
 )
-from helix.metrics.loading import load_rows
 from helix.metrics.periods import add_months, month_start
-from helix.warehouse import Warehouse, open_warehouse
+from helix.warehouse import Warehouse
 
+from .conftest import load_history
 from .strategies import histories, windows
 
 PROPERTY = settings(
@@ -37,23 +35,12 @@ PROPERTY = settings(
 )
 
 
-@pytest.fixture(scope="module")
-def mwh() -> Iterator[Warehouse]:
-    """One in-memory warehouse for a module; each example replaces the tables it uses."""
-    w = open_warehouse("duckdb://")
-    yield w
-    w.close()
-
-
-def _load(wh: Warehouse, h: dict[str, list[dict[str, Any]]]) -> None:
-    for table, rows in h.items():
-        load_rows(wh, table, rows)
 
 
 @given(h=histories(), window=windows())
 @PROPERTY
 def test_window_identities(mwh: Warehouse, h: dict[str, Any], window: tuple[date, date]) -> None:
-    _load(mwh, h)
+    load_history(mwh, h)
     start, end = window
     w = retention_window(mwh, start, end)
     # the money identities hold exactly on the cent values
@@ -102,7 +89,7 @@ def _split(rows: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any
 def test_independent_of_row_order_and_of_how_rows_are_split(
     mwh: Warehouse, h: dict[str, Any], window: tuple[date, date], seed: int
 ) -> None:
-    _load(mwh, h)
+    load_history(mwh, h)
     start, end = window
     before = (
         retention_window(mwh, start, end).to_dict(detail=True),
@@ -111,7 +98,7 @@ def test_independent_of_row_order_and_of_how_rows_are_split(
     rng = random.Random(seed)
     payments = list(h["payments"])
     rng.shuffle(payments)
-    _load(
+    load_history(
         mwh,
         {
             "subscriptions": _split(h["subscriptions"], rng),
@@ -128,7 +115,7 @@ def test_independent_of_row_order_and_of_how_rows_are_split(
 def test_ledger_rolls_forward_and_equals_one_month_windows(
     mwh: Warehouse, h: dict[str, Any], as_of: date
 ) -> None:
-    _load(mwh, h)
+    load_history(mwh, h)
     rows = ledger(mwh, as_of).order_by(["account_id", "month"]).to_pyarrow().to_pylist()
     by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
