@@ -41,6 +41,8 @@ def run_helix(work: Path, ev_dir: Path) -> dict[str, float]:
     from helix.ingest import import_files
     from helix.warehouse import open_warehouse
 
+    for stale in work.glob("helix.duckdb*"):  # a reused --work dir must start empty
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
     wh = open_warehouse(f"duckdb://{work / 'helix.duckdb'}")
     import_files(wh, work / "base", imports_dir=work / "reports")
     t0 = time.perf_counter()
@@ -66,6 +68,7 @@ def run_baseline(work: Path, ev_dir: Path, fmt: str) -> dict[str, float]:
     import pandas as pd
     import sqlalchemy as sa
 
+    (work / "baseline.db").unlink(missing_ok=True)
     engine = sa.create_engine(f"sqlite:///{work / 'baseline.db'}")
     t0 = time.perf_counter()
     path = ev_dir / f"events.{fmt}"

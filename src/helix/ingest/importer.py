@@ -196,6 +196,7 @@ class _Importer:
             self._own_staging = open_warehouse(url, create=False)
             self.staging = self._own_staging
         self.known: dict[str, ir.Table] = {}
+        self._open = contextlib.ExitStack()  # file scans, kept until the merge is done
 
     # -- helpers ---------------------------------------------------------------
     def _scratch(self, wh: Warehouse, hint: str) -> str:
@@ -220,22 +221,25 @@ class _Importer:
         self.staging.upload(name, self.wh.con.to_pyarrow_batches(existing), temp=True)
         return self.staging.table(name)
 
-    @contextlib.contextmanager
-    def _source(self, prep: _Prepared) -> Iterator[ir.Table]:
+    def _source(self, prep: _Prepared) -> tuple[ir.Table, bool]:
         """The file as a staging table with contract column names and ``_row``.
 
-        Parquet is scanned by the staging engine itself where it can (in parallel);
-        CSV, and Parquet elsewhere, stream through Arrow.
+        Parquet is scanned by the staging engine itself where it can (in parallel),
+        and can then be scanned again (the second value is True). CSV, and Parquet
+        elsewhere, stream through Arrow and can be read once only. Either stays
+        open until the importer closes.
         """
         if prep.src.fmt == "parquet" and "file_row_number" not in prep.source_names:
-            with self.staging.scan_parquet(prep.src.path, ROW) as scanned:
-                if scanned is not None:
-                    yield scanned.select(
-                        *[scanned[c].name(prep.rename[c]) for c in prep.source_names], ROW
-                    )
-                    return
-        with self.staging.stream(f"src_{prep.src.table}", _reader(prep)) as streamed:
-            yield streamed
+            scanned = self._open.enter_context(self.staging.scan_parquet(prep.src.path, ROW))
+            if scanned is not None:
+                named = scanned.select(
+                    *[scanned[c].name(prep.rename[c]) for c in prep.source_names], ROW
+                )
+                return named, True
+        streamed = self._open.enter_context(
+            self.staging.stream(f"src_{prep.src.table}", _reader(prep))
+        )
+        return streamed, False
 
     # -- per file ----------------------------------------------------------------
     def stage(self, prep: _Prepared) -> _Staged:
@@ -256,28 +260,43 @@ class _Importer:
                 raw_t.account_id.cast("string").name("account_id")
             )
             self.known["accounts"] = self._existing_keys("accounts").union(ids)
-            chk = self._materialise(
+            chk_t = self._materialise_table(
                 f"chk_{src.table}", checked_table(raw_t, spec, self.known, prep.extras)
             )
         else:
-            # one pass: the file is typed and checked as it is read
-            with self._source(prep) as raw_t:
-                checked = checked_table(raw_t, spec, self.known, prep.extras)
+            raw_t, rescannable = self._source(prep)
+            keyless = spec.key[0] not in prep.rename.values()
+            checked = checked_table(raw_t, spec, self.known, prep.extras)
+            if spec.merge == "dedupe" and rescannable:
+                # Events: reading and checking the file again in each pass (errors,
+                # duplicates, merge) costs less than storing a checked copy of it.
+                view = self.staging.create_scratch_view(f"chk_{src.table}", checked)
+                self._open.callback(self.staging.drop_view, view)
+                chk_t = self.staging.table(view)
+            else:
+                # one pass: the file is typed and checked as it is read
                 if spec.merge == "dedupe":  # hashed in the same pass, for finding duplicates
-                    checked = checked.mutate(**{HASH: identity_hash(spec, checked)})
-                chk = self._materialise(f"chk_{src.table}", checked)
-        chk_t = self.staging.table(chk)
+                    checked = checked.mutate(**{HASH: identity_hash(spec, checked, keyless)})
+                chk_t = self._materialise_table(f"chk_{src.table}", checked)
         self.progress(f"finding duplicates in {src.name}", 0.4)
         st = self.staging
-        read = st.count(chk)
+        read = int(chk_t.count().execute())
         if spec.merge == "dedupe":
             # Unique records are nearly the whole file (events): rather than copy them
             # into another table, keep them as an expression over the checked table,
             # count them from the few duplicates, and write them once, in the merge.
-            dedup = deduplicate(valid_rows(chk_t), spec, self._materialise_table)
-            ok: ir.Table = dedup.unique
+            # The valid rows are those without an error row: once the (few) errors are
+            # stored, later passes need not check the file again. Shared hashes are
+            # looked for among all rows, which needs no checking either; an invalid
+            # row only makes its valid twin a candidate, compared exactly.
             errs = self._materialise(f"err_{src.table}", row_errors(chk_t).order_by([ROW, "column"]))
-            rejected = int(st.table(errs)[ROW].nunique().execute())
+            bad_rows = st.table(errs).select(ROW).distinct()
+            rejected = int(bad_rows.count().execute())
+            valid = chk_t.anti_join(bad_rows, ROW) if rejected else chk_t
+            dedup = deduplicate(
+                valid, spec, self._materialise_table, keyless, hash_over=chk_t
+            )
+            ok: ir.Table = dedup.unique
             loaded = read - rejected - int(dedup.duplicate_rows.count().execute())
         else:
             dedup = deduplicate(valid_rows(chk_t), spec)
@@ -366,6 +385,7 @@ class _Importer:
                     self.wh.record_change(spec.name, note=f"import {import_id}")
 
     def close(self) -> None:
+        self._open.close()
         for wh, name in reversed(self.scratch):
             try:
                 wh.drop(name)

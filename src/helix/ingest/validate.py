@@ -19,6 +19,7 @@ from helix.ingest.sources import ROW
 from helix.warehouse.schema import ATTRIBUTES, Column, TableSpec
 
 ERR = "_err_"
+VALID = "_valid"
 _SHOW = 60  # characters of a bad value quoted back in a message
 
 _KIND_WORDS = {
@@ -90,15 +91,19 @@ def typed_value(col: Column, raw: ir.Value) -> ir.Value:
     return raw.try_cast(target)
 
 
-def column_error(
+Check = tuple[ir.BooleanValue, ir.StringValue]
+"""A rule: the condition under which a value is wrong, and the reason to give."""
+
+
+def column_checks(
     col: Column,
     raw: ir.Value,
     typed: ir.Value,
     known: Mapping[str, ir.Table],
-) -> ir.StringValue:
-    """The reason ``raw`` breaks the contract for ``col``, or null when it does not."""
+) -> list[Check]:
+    """The rules ``raw`` must pass for ``col``, first to be reported first."""
     missing = _is_missing(raw)
-    checks: list[tuple[ir.BooleanValue, ir.StringValue]] = []
+    checks: list[Check] = []
     if col.required:
         checks.append((missing, ibis.literal(f"missing required value: fill in {col.name}")))
     if col.kind != "string":
@@ -142,14 +147,31 @@ def column_error(
                     + ibis.literal(f": it is not in {ref_table}; import that {ref_table} row first"),
                 )
             )
+    return checks
+
+
+def _reason(checks: list[Check]) -> ir.StringValue:
+    """The reason of the first rule broken, or null."""
     if not checks:
         return ibis.null(dt.string)
     return ibis.cases(*checks, else_=ibis.null(dt.string))
 
 
-def _row_rules(spec: TableSpec, typed: Mapping[str, ir.Value]) -> dict[str, ir.StringValue]:
+def _passes(checks: list[Check]) -> ir.BooleanValue:
+    """True when no rule is broken (a rule whose condition is null is not broken,
+    as in :func:`_reason`'s CASE)."""
+    broken = [cond.fill_null(False) for cond, _ in checks]
+    if not broken:
+        return ibis.literal(True)
+    any_broken = broken[0]
+    for b in broken[1:]:
+        any_broken = any_broken | b
+    return ~any_broken
+
+
+def _row_rules(spec: TableSpec, typed: Mapping[str, ir.Value]) -> dict[str, list[Check]]:
     """Rules across columns of one row, keyed by the column the error is reported on."""
-    rules: dict[str, list[tuple[ir.BooleanValue, ir.StringValue]]] = {}
+    rules: dict[str, list[Check]] = {}
 
     def after(later: str, earlier: str, strict: bool, words: str) -> None:
         if later in typed and earlier in typed:
@@ -179,7 +201,7 @@ def _row_rules(spec: TableSpec, typed: Mapping[str, ir.Value]) -> dict[str, ir.S
                 ),
             ]
         )
-    return {name: ibis.cases(*cases, else_=ibis.null(dt.string)) for name, cases in rules.items()}
+    return rules
 
 
 def checked_table(
@@ -188,22 +210,23 @@ def checked_table(
     known: Mapping[str, ir.Table],
     extra_columns: list[str],
 ) -> ir.Table:
-    """The staged file with typed contract columns, ``attributes`` and ``_err_*`` columns.
+    """The staged file with typed contract columns, ``attributes``, ``_err_*`` columns
+    and the ``_valid`` flag (no rule broken).
 
     Contract columns absent from the file are null. ``extra_columns`` (not in the
     contract) are folded into the JSON text column ``attributes``.
     """
     typed: dict[str, ir.Value] = {}
-    errors: dict[str, ir.StringValue] = {}
+    checks: dict[str, list[Check]] = {}
     for col in spec.columns:
         if col.name in raw.columns:
             value = typed_value(col, raw[col.name])
             typed[col.name] = value
-            errors[col.name] = column_error(col, raw[col.name], value, known)
+            checks[col.name] = column_checks(col, raw[col.name], value, known)
         else:
             typed[col.name] = ibis.null(col.dtype)
-    for name, rule in _row_rules(spec, typed).items():
-        errors[name] = errors[name].fill_null(rule) if name in errors else rule
+    for name, rules in _row_rules(spec, typed).items():
+        checks[name] = checks.get(name, []) + rules  # a value's own rules are reported first
     if extra_columns:
         attrs = ibis.struct({c: raw[c] for c in extra_columns}).cast("json").cast("string")
     else:
@@ -211,7 +234,9 @@ def checked_table(
     out = {name: value.cast(spec.column(name).dtype) for name, value in typed.items()}
     out[ATTRIBUTES] = attrs
     out[ROW] = raw[ROW]
-    out.update({f"{ERR}{name}": err for name, err in errors.items()})
+    out.update({f"{ERR}{name}": _reason(rules) for name, rules in checks.items()})
+    # the same rules as one flag: cheaper to filter on than the reasons
+    out[VALID] = _passes([rule for rules in checks.values() for rule in rules])
     return raw.select(**out)
 
 
@@ -221,7 +246,9 @@ def error_columns(checked: ir.Table) -> list[str]:
 
 
 def valid_rows(checked: ir.Table) -> ir.Table:
-    """Rows of ``checked`` with no error."""
+    """Rows of ``checked`` with no error (without the ``_valid`` flag)."""
+    if VALID in checked.columns:
+        return checked.filter(checked[VALID]).drop(VALID)
     errs = error_columns(checked)
     if not errs:
         return checked

@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 
 from helix.config import redact_url
 from helix.errors import ConfigError, WarehouseBusy
+from helix.warehouse.parts import PARTS_TABLE, PartStore
 from helix.warehouse.schema import ALL_TABLES, TableSpec
 
 __all__ = ["Warehouse", "open_warehouse", "CHANGES_TABLE", "STAGE_RUNS_TABLE"]
@@ -50,6 +51,9 @@ _META_SCHEMAS: dict[str, ibis.Schema] = {
     ),
 }
 
+PARTED_TABLES = ("events",)
+"""Append-only tables a DuckDB file warehouse keeps as Parquet parts (see :mod:`.parts`)."""
+
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -71,6 +75,47 @@ class Warehouse:
         self.con = con
         self.url = url
         self._tx_depth = 0
+        self.parts: PartStore | None = None  # set by open_warehouse on a DuckDB file
+        self._delete_on_commit: list[Path] = []
+        self._delete_on_rollback: list[Path] = []
+
+    def _use_parts(self, directory: Path, create: bool) -> None:
+        """Keep the append-only tables as Parquet parts under ``directory``.
+
+        A warehouse made before parts existed keeps its ordinary events table.
+        """
+        kinds = dict(
+            self.con.con.execute(
+                "SELECT table_name, table_type FROM information_schema.tables"
+            ).fetchall()
+        )
+        if PARTS_TABLE not in kinds and not create:
+            return
+        names = [n for n in PARTED_TABLES if kinds.get(n, "VIEW") == "VIEW"]
+        if not names:
+            return
+        self.parts = PartStore(
+            self.con,
+            directory,
+            {n: ALL_TABLES[n].ibis_schema() for n in names},
+            on_commit=self._delete_on_commit.append,
+            on_rollback=self._delete_on_rollback.append,
+        )
+
+    def _parted(self, name: str) -> bool:
+        return self.parts is not None and self.parts.holds(name)
+
+    @contextlib.contextmanager
+    def _as_table(self, obj: ir.Table | pa.Table) -> Iterator[ir.Table]:
+        if not isinstance(obj, pa.Table):
+            yield obj
+            return
+        view = self.scratch_name("arrow")
+        self.con.con.register(view, obj)
+        try:
+            yield self.con.table(view)
+        finally:
+            self.con.con.unregister(view)
 
     # -- identity ---------------------------------------------------------
     @property
@@ -95,9 +140,9 @@ class Warehouse:
     def ensure_tables(self, specs: list[TableSpec] | None = None) -> list[str]:
         """Create missing Helix tables (all known ones by default); return those created."""
         existing = set(self.con.list_tables())
-        created = []
+        created = self.parts.ensure(existing) if self.parts is not None else []
         for spec in specs if specs is not None else list(ALL_TABLES.values()):
-            if spec.name not in existing:
+            if spec.name not in existing and not self._parted(spec.name):
                 self.con.create_table(spec.name, schema=spec.ibis_schema())
                 created.append(spec.name)
         for name, schema in _META_SCHEMAS.items():
@@ -125,6 +170,11 @@ class Warehouse:
         a partial table.
         """
         _check_ident(name)
+        if self._parted(name):
+            assert self.parts is not None
+            with self.transaction(), contextlib.ExitStack() as stack:
+                self.parts.replace(name, [stack.enter_context(self._as_table(p)) for p in parts])
+            return
         if not parts:
             raise ValueError("write_parts needs at least one part (an empty table is a part)")
         tmp = self.scratch_name(name)
@@ -142,9 +192,20 @@ class Warehouse:
 
     def append(self, name: str, obj: ir.Table | pa.Table) -> None:
         """Insert the rows of ``obj`` into ``name``."""
+        if self._parted(name):
+            assert self.parts is not None
+            with self.transaction(), self._as_table(obj) as table:
+                self.parts.append(name, table)
+            return
         self.con.insert(_check_ident(name), obj)
 
     def drop(self, name: str) -> None:
+        """Drop table ``name`` (an append-only table kept in parts is emptied instead)."""
+        if self._parted(name):
+            assert self.parts is not None
+            with self.transaction():
+                self.parts.clear(name)
+            return
         self.con.drop_table(_check_ident(name), force=True)
 
     def rename(self, old: str, new: str) -> None:
@@ -161,6 +222,22 @@ class Warehouse:
         name = self.scratch_name(hint)
         self.con.create_table(name, expr, temp=self.backend == "duckdb")
         return name
+
+    def create_scratch_view(self, hint: str, expr: ir.Table) -> str:
+        """Name ``expr`` as a working view: compiled once, evaluated where it is used.
+
+        Queries built on the view compile faster than the expression repeated in
+        each of them; drop it with :meth:`drop_view`.
+        """
+        name = self.scratch_name(hint)
+        if self.backend == "duckdb":  # session-local, like the scratch tables
+            self.con.con.execute(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(expr)}')
+        else:
+            self.con.create_view(name, expr)
+        return name
+
+    def drop_view(self, name: str) -> None:
+        self.con.drop_view(_check_ident(name), force=True)
 
     def scratch_name(self, hint: str) -> str:
         """A unique name for a temporary working table (cleaned up if left behind)."""
@@ -279,11 +356,17 @@ class Warehouse:
             raw = self.con.con
             raw.execute("BEGIN TRANSACTION")
             try:
-                yield
-            except BaseException:
-                raw.execute("ROLLBACK")
-                raise
-            raw.execute("COMMIT")
+                try:
+                    yield
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    _delete_files(self._delete_on_rollback)
+                    raise
+                raw.execute("COMMIT")
+                _delete_files(self._delete_on_commit)
+            finally:
+                self._delete_on_commit.clear()
+                self._delete_on_rollback.clear()
         elif self.backend == "postgres":
             with self.con.con.transaction():
                 yield
@@ -323,6 +406,12 @@ class Warehouse:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _delete_files(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _check_memory(limit: str) -> str:
@@ -375,6 +464,9 @@ def open_warehouse(url: str, *, create: bool = True) -> Warehouse:
             hint="check HELIX_WAREHOUSE_URL",
         ) from exc
     wh = Warehouse(con, url)
+    path = url.removeprefix("duckdb://") if url.startswith("duckdb://") else ""
+    if path and path != ":memory:":
+        wh._use_parts(Path(path + ".parts"), create)
     if create:
         wh.ensure_tables()
     return wh
