@@ -69,20 +69,25 @@ def update_signals(
 ) -> dict[str, int]:
     """Score new texts, then compute and store signals for the dates not yet stored.
 
-    ``full`` recomputes every backfill date (signals are derived data; the score
-    history in ``health_scores`` is kept either way).
+    ``full`` recomputes every backfill date and every date stored before
+    (signals are derived data; the score history in ``health_scores`` is kept
+    either way).
     """
     say = progress or (lambda f, m: None)
     say(0.05, "text sentiment")
     texts = update_text_sentiment(wh)
     stored = [] if full else signal_dates(wh)
-    if stored and stored[-1] >= as_of:
+    if full:
+        # every backfill date and every date stored before (daily catch-up days
+        # included): a full run must not thin out the history
+        earlier = [d for d in signal_dates(wh) if d <= as_of]
+        new = sorted(set(scoring_dates(_history_start(wh, as_of), as_of)) | set(earlier))
+    elif stored and stored[-1] >= as_of:
         new = [as_of]
+    elif stored:
+        new = catch_up_dates(stored[-1] + timedelta(days=1), as_of)
     else:
-        if stored:
-            new = catch_up_dates(stored[-1] + timedelta(days=1), as_of)
-        else:
-            new = scoring_dates(_history_start(wh, as_of), as_of)
+        new = scoring_dates(_history_start(wh, as_of), as_of)
     say(0.3, f"signals for {len(new)} dates")
     src = Sources(wh)
     if not src.available("subscriptions"):

@@ -24,6 +24,18 @@ from helix.signals.registry import signal_names
 __all__ = ["Scoring", "Measure", "Group", "Response", "HealthModel", "default_model", "load_model"]
 
 ScoringType = Literal["linear", "thresholds", "percentile"]
+
+
+def _check_keys(data: Any, allowed: set[str], where: str) -> None:
+    """A mapping with only ``allowed`` keys: a misspelt key must not pass silently."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must be a mapping")
+    unknown = sorted(set(map(str, data)) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
+            hint=f"known keys: {', '.join(sorted(allowed))}",
+        )
 COLORS = ("green", "yellow", "red")
 
 
@@ -47,7 +59,10 @@ class Scoring:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str) -> Scoring:
-        kind = data.get("type")
+        kind = data.get("type") if isinstance(data, dict) else None
+        allowed = {"linear": {"zero", "full"}, "thresholds": {"steps"}, "percentile": {"higher_is_better"}}
+        if kind in allowed:
+            _check_keys(data, {"type", *allowed[kind]}, f"{where}.scoring")
         if kind == "linear":
             try:
                 zero, full = float(data["zero"]), float(data["full"])
@@ -142,12 +157,19 @@ class HealthModel:
         """Validate and build a model from its YAML/JSON mapping."""
         if not isinstance(data, dict):
             raise ConfigError("a health model must be a mapping")
+        _check_keys(
+            data,
+            {"name", "version", "description", "groups", "colors", "responses", "signals"},
+            "the health model",
+        )
         known = set(signal_names())
         groups = []
         for gname, g in (data.get("groups") or {}).items():
+            _check_keys(g, {"weight", "measures"}, f"groups.{gname}")
             measures = []
             for i, m in enumerate(g.get("measures") or []):
                 where = f"groups.{gname}.measures[{i}]"
+                _check_keys(m, {"signal", "weight", "scoring", "missing", "label"}, where)
                 sig = m.get("signal")
                 if sig not in known:
                     raise ConfigError(f"{where}: unknown signal {sig!r}", hint="see `helix health signals`")
@@ -175,6 +197,7 @@ class HealthModel:
         if not any(g.weight > 0 for g in groups):
             raise ConfigError("at least one group needs a weight above 0")
         colors = data.get("colors") or {}
+        _check_keys(colors, {"green_from", "red_below"}, "colors")
         green, red = float(colors.get("green_from", 70)), float(colors.get("red_below", 45))
         if not 0 <= red <= green <= 100:
             raise ConfigError("colors: need 0 <= red_below <= green_from <= 100")
@@ -182,6 +205,7 @@ class HealthModel:
         for color, r in (data.get("responses") or {}).items():
             if color not in COLORS:
                 raise ConfigError(f"responses: unknown colour {color!r}")
+            _check_keys(r, {"owner_role", "action", "deadline_days"}, f"responses.{color}")
             responses[color] = Response(
                 str(r.get("owner_role", "csm")), str(r.get("action", "")), int(r.get("deadline_days", 14))
             )

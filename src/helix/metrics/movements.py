@@ -166,11 +166,22 @@ def _period_tables(periods: Sequence[Period]) -> tuple[ir.Table, ir.Table, ir.Ta
 
 
 def _account_states(rows: ir.Table, bounds: ir.Table, sides: ir.Table) -> ir.Table:
-    """``(account_id, period_id, m0, m1)``: exact MRR at each window's two instants."""
-    snap = account_snapshots(rows, bounds)
-    j = snap.join(sides, "b")
+    """``(account_id, period_id, m0, m1, first_start)``: exact MRR at each window's
+    two instants, and the account's first day with positive MRR.
+
+    Subscription rows meet the windows' instants directly, so one aggregation
+    gives both ends (summing per instant first, then pairing instants into
+    windows, takes two).
+    """
+    # each row carries its account's first positive start, so that telling a new
+    # account from a returning one needs no join on the (large) result
+    first = first_positive_start(rows).rename(f_account="account_id")
+    rows = rows.join(first, rows.account_id == first.f_account).drop("f_account")
+    j = rows.join(sides, [rows.start_date <= sides.b, rows.end_date > sides.b])
     g = j.group_by(["account_id", "period_id"]).aggregate(
-        m0=j.mrr.sum(where=j.side == 0), m1=j.mrr.sum(where=j.side == 1)
+        m0=j.mrr.sum(where=j.side == 0),
+        m1=j.mrr.sum(where=j.side == 1),
+        first_start=j.first_start.min(),
     )
     return g.mutate(m0=g.m0.fill_null(0).cast(ACCOUNT_MRR), m1=g.m1.fill_null(0).cast(ACCOUNT_MRR))
 
@@ -350,16 +361,7 @@ def period_movements(
     rows = positive_rows(src.subscriptions)
     windows, bounds, sides = _period_tables(periods)
     acct = _account_states(rows, bounds, sides)
-    changed = acct.filter((acct.m0 > 0) & (acct.m1 > 0) & (acct.m0 != acct.m1))
-    drivers = _drivers(
-        rows, changed.select("account_id", "period_id", up=changed.m1 > changed.m0), sides
-    )
-    first = first_positive_start(rows).rename(f_account="account_id")
-    acct = acct.join(windows, "period_id").left_join(first, acct.account_id == first.f_account)
-    acct = acct.drop("f_account")
-    acct = acct.left_join(
-        drivers, [acct.account_id == drivers.d_account, acct.period_id == drivers.d_period]
-    ).drop("d_account", "d_period")
+    acct = acct.join(windows, "period_id")
     if primary_product:
         prim = _primary_products(rows, bounds, sides)
         acct = acct.left_join(
@@ -385,17 +387,31 @@ def period_movements(
         end_mrr=s1,
         movement=movement,
     )
-    churned = acct.filter(acct.movement == "churn").select("account_id", "period_id", "period_end")
-    ctypes = _churn_types(churned, rows, src)
-    acct = acct.left_join(
-        ctypes, [acct.account_id == ctypes.c_account, acct.period_id == ctypes.c_period]
+    # Drivers and churn types concern few account-periods: they are joined onto
+    # those rows only, and the rest pass through untouched (a join on every row
+    # costs more than the union).
+    moved = acct.filter(acct.movement.isin(["expansion", "contraction"]))
+    drivers = _drivers(rows, moved.select("account_id", "period_id", up=moved.m1 > moved.m0), sides)
+    moved = moved.left_join(
+        drivers, [moved.account_id == drivers.d_account, moved.period_id == drivers.d_period]
+    ).drop("d_account", "d_period")
+    moved = moved.mutate(
+        movement_type=moved.driver,
+        churn_date=ibis.null().cast("date"),
+    ).drop("driver")
+    churned = acct.filter(acct.movement == "churn")
+    ctypes = _churn_types(churned.select("account_id", "period_id", "period_end"), rows, src)
+    churned = churned.left_join(
+        ctypes, [churned.account_id == ctypes.c_account, churned.period_id == ctypes.c_period]
     ).drop("c_account", "c_period")
-    mv = acct.movement
-    movement_type = ibis.cases(
-        (mv.isin(["expansion", "contraction"]), acct.driver),
-        (mv == "churn", acct.churn_type),
-        else_=ibis.null().cast("string"),
+    churned = churned.rename(movement_type="churn_type")
+    rest = acct.filter(~acct.movement.isin(["expansion", "contraction", "churn"])).mutate(
+        movement_type=ibis.null().cast("string"), churn_date=ibis.null().cast("date")
     )
+    columns = rest.columns
+    acct = ibis.union(rest, moved.select(*columns), churned.select(*columns))
+    mv = acct.movement
+    movement_type = acct.movement_type
     cols: dict[str, ir.Value] = {
         "account_id": acct.account_id,
         "period_id": acct.period_id,

@@ -51,8 +51,9 @@ _META_SCHEMAS: dict[str, ibis.Schema] = {
     ),
 }
 
-PARTED_TABLES = ("events",)
-"""Append-only tables a DuckDB file warehouse keeps as Parquet parts (see :mod:`.parts`)."""
+PARTED_TABLES = ("events", "mrr_movements")
+"""Tables a DuckDB file warehouse keeps as Parquet parts (see :mod:`.parts`): events,
+only ever added to, and the MRR ledger, rebuilt wholesale."""
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -80,9 +81,9 @@ class Warehouse:
         self._delete_on_rollback: list[Path] = []
 
     def _use_parts(self, directory: Path, create: bool) -> None:
-        """Keep the append-only tables as Parquet parts under ``directory``.
+        """Keep :data:`PARTED_TABLES` as Parquet parts under ``directory``.
 
-        A warehouse made before parts existed keeps its ordinary events table.
+        A warehouse made before parts existed keeps its ordinary tables.
         """
         kinds = dict(
             self.con.con.execute(
@@ -200,7 +201,7 @@ class Warehouse:
         self.con.insert(_check_ident(name), obj)
 
     def drop(self, name: str) -> None:
-        """Drop table ``name`` (an append-only table kept in parts is emptied instead)."""
+        """Drop table ``name`` (a table kept in parts is emptied instead)."""
         if self._parted(name):
             assert self.parts is not None
             with self.transaction():

@@ -1,10 +1,11 @@
-"""Append-only tables kept as Parquet parts beside a DuckDB warehouse file.
+"""Large tables written in bulk, kept as Parquet parts beside a DuckDB warehouse file.
 
-Events are most of a company's rows and are only ever added to. Writing them
-into DuckDB's own storage costs more than reading, checking and de-duplicating
-them together (DuckDB compresses every column as it inserts), so on a DuckDB
-file warehouse an append-only table is a set of Parquet files, one per write,
-under ``<warehouse>.parts/<table>/``, and the table itself is a view over them.
+Events are most of a company's rows and are only ever added to; the MRR ledger
+is the largest derived table and is rebuilt wholesale. Writing either into
+DuckDB's own storage costs more than computing it (DuckDB compresses every
+column as it inserts), so on a DuckDB file warehouse such a table is a set of
+Parquet files, one per write, under ``<warehouse>.parts/<table>/``, and the
+table itself is a view over them.
 
 Atomicity comes from the list of parts, which is a DuckDB table: a write puts
 its file in place first, then lists it and redefines the view in the caller's
@@ -41,7 +42,7 @@ def _quote(text: str) -> str:
 
 
 class PartStore:
-    """The Parquet parts of the append-only tables of one DuckDB warehouse file."""
+    """The Parquet parts of the bulk-written tables of one DuckDB warehouse file."""
 
     def __init__(
         self,
@@ -126,6 +127,9 @@ class PartStore:
         file = f"part-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.parquet"
         path = folder / file
         self._after_rollback(path)
+        # in-memory tables in the expression must be registered before its SQL runs
+        # (what Ibis does itself before executing an expression)
+        self.con._run_pre_execute_hooks(typed)
         sql = self.con.compile(typed)
         result = self._raw.execute(f"COPY ({sql}) TO {_quote(str(path))} (FORMAT parquet)")
         rows = int(result.fetchone()[0])

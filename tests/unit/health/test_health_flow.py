@@ -183,3 +183,19 @@ def test_a_later_run_adds_every_day_since_the_last(home: Path) -> None:
     with Platform(Settings.load(home)) as p:  # and nothing older was rewritten or lost
         t = p.warehouse.table("health_scores")
         assert t.filter(t.score_date <= END).count().execute() == before
+
+
+def test_a_full_run_keeps_every_signal_date(home: Path) -> None:
+    """`helix run --full` recomputes the signals of every stored date, daily ones included."""
+    later = END + timedelta(days=3)
+    with Platform(Settings.load(home)) as p:
+        run_pipeline(p.warehouse, as_of=later, settings=p.settings)
+        t = p.warehouse.table("account_signals")
+        before = set(t.score_date.execute().tolist())
+        run_pipeline(p.warehouse, as_of=later, full=True, settings=p.settings)
+        t = p.warehouse.table("account_signals")
+        after = set(t.score_date.execute().tolist())
+    assert {END + timedelta(days=i) for i in range(1, 4)} <= {
+        d.date() if hasattr(d, "date") else d for d in before
+    }
+    assert before <= after  # (the backfill's weekly dates follow the new as-of date)

@@ -173,6 +173,13 @@ def test_versions_follow_content() -> None:
         ({"responses": {"purple": {}}}, "unknown colour"),
         ({"groups": {"u": {"weight": -5, "measures": [{"signal": "plateau", "scoring": {"type": "linear", "zero": 0, "full": 1}}]}}}, "groups.u: weight must be >= 0"),
         ({"groups": {"u": {"weight": 0, "measures": [{"signal": "plateau", "scoring": {"type": "linear", "zero": 0, "full": 1}}]}}}, "weight above 0"),
+        # misspelt keys are errors, never silently ignored
+        ({"colours": {"green_from": 80}}, "the health model: unknown key colours"),
+        ({"colors": {"green": 80}}, "colors: unknown key green"),
+        ({"groups": {"u": {"wieght": 2, "measures": [{"signal": "plateau", "scoring": {"type": "linear", "zero": 0, "full": 1}}]}}}, "groups.u: unknown key wieght"),
+        ({"groups": {"u": {"measures": [{"signal": "plateau", "mising": 50, "scoring": {"type": "linear", "zero": 0, "full": 1}}]}}}, r"measures\[0\]: unknown key mising"),
+        ({"groups": {"u": {"measures": [{"signal": "plateau", "scoring": {"type": "linear", "zero": 0, "full": 1, "ful": 2}}]}}}, "scoring: unknown key ful"),
+        ({"responses": {"red": {"owner": "leader"}}}, "responses.red: unknown key owner"),
     ],
 )  # fmt: skip
 def test_bad_models_are_clear_errors(patch: dict, fragment: str) -> None:

@@ -127,7 +127,8 @@ def test_a_warehouse_with_an_ordinary_events_table_keeps_it(tmp_path: Path) -> N
     )
     con.close()
     with open_warehouse(f"duckdb://{path}") as wh:
-        assert wh.parts is None
+        assert wh.parts is not None and not wh.parts.holds("events")
+        assert wh.parts.holds("mrr_movements")  # a table it did not have yet is made as parts
         wh.append("events", _events(3))
         assert wh.count("events") == 3
     assert _files(path) == []
