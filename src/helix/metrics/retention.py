@@ -34,6 +34,7 @@ from helix.metrics.movements import (
 from helix.metrics.periods import (
     Frequency,
     Period,
+    add_months,
     cents,
     check_window,
     ratio,
@@ -345,13 +346,50 @@ class RetentionSeries:
         }
 
 
+def _ledger_months(
+    wh: Warehouse, periods: Sequence[Period], segment: str | None
+) -> ir.Table | None:
+    """The stored ledger's rows for ``periods``, when every one is a calendar month
+    the ledger holds and the ledger is current (see ``stored_ledger``); else None.
+
+    A ledger row is :func:`period_movements` over its month, so reading it gives
+    the same figures as computing them again.
+    """
+    if not all(p.start.day == 1 and p.end == add_months(p.start, 1) for p in periods):
+        return None
+    from helix.metrics.stage import stored_ledger  # (the stage module imports the pipeline)
+
+    found = stored_ledger(wh)
+    if found is None or max(p.end for p in periods) > found[1]:
+        return None
+    led = found[0]
+    months = ibis.memtable(
+        {"l_month": [p.start for p in periods], "period_id": list(range(len(periods)))}
+    )
+    m = led.join(months, led.month == months.l_month).drop("l_month")
+    if segment is not None:
+        acc = wh.table("accounts")
+        m = m.semi_join(acc.filter(acc.segment == segment).select("account_id"), "account_id")
+    return m
+
+
 def retention_for_periods(
-    wh: Warehouse, periods: Sequence[Period], *, segment: str | None = None
+    wh: Warehouse,
+    periods: Sequence[Period],
+    *,
+    segment: str | None = None,
+    use_ledger: bool = True,
 ) -> list[RetentionWindow]:
-    """Retention over each of ``periods`` (any windows, overlapping or not), in one query."""
+    """Retention over each of ``periods`` (any windows, overlapping or not), in one query.
+
+    Calendar months are read from the stored ledger when it is current (unless
+    ``use_ledger`` is false); other windows are computed from the subscriptions.
+    """
     if not periods:
         return []
-    m = _movements(wh, periods, segment)
+    m = _ledger_months(wh, periods, segment) if use_ledger else None
+    if m is None:
+        m = _movements(wh, periods, segment)
     rows = {r["period_id"]: r for r in summarise(m, ["period_id"]).to_pyarrow().to_pylist()}
     return [window_from_row(p.start, p.end, rows.get(i)) for i, p in enumerate(periods)]
 
@@ -363,11 +401,13 @@ def retention_series(
     last: date,
     *,
     segment: str | None = None,
+    use_ledger: bool = True,
 ) -> RetentionSeries:
     """Retention for each period starting between ``first`` and ``last`` (see ``series_periods``).
 
-    All windows are computed in one warehouse query.
+    All windows are computed in one warehouse query (monthly ones read from the
+    stored ledger when it is current, see :func:`retention_for_periods`).
     """
     periods = series_periods(frequency, first, last)
-    windows = retention_for_periods(wh, periods, segment=segment)
+    windows = retention_for_periods(wh, periods, segment=segment, use_ledger=use_ledger)
     return RetentionSeries(frequency, [(p.label, w) for p, w in zip(periods, windows, strict=True)])

@@ -22,7 +22,7 @@ from helix.warehouse import Warehouse
 from helix.warehouse.connection import STAGE_RUNS_TABLE
 from helix.warehouse.schema import MRR_MOVEMENTS
 
-__all__ = ["STAGE", "build_ledger", "incremental_cutoff"]
+__all__ = ["STAGE", "build_ledger", "incremental_cutoff", "stored_ledger"]
 
 STAGE_NAME = "mrr_movements"
 INPUTS = ("subscriptions", "churn_reasons", "payments", "accounts")
@@ -64,6 +64,24 @@ def incremental_cutoff(
     if any(signature.get(name) != versions.get(name, 0) for name in INPUTS):
         return None
     return month_start(last_as_of)
+
+
+def stored_ledger(wh: Warehouse) -> tuple[ir.Table, date] | None:
+    """The stored ledger and its as-of date, when it is current: built by the last
+    run of this stage, with none of its inputs changed since. None otherwise."""
+    if not wh.has_table(MRR_MOVEMENTS.name):
+        return None
+    signature = _last_signature(wh)
+    if signature is None:
+        return None
+    versions = wh.table_versions()
+    if any(signature.get(name) != versions.get(name, 0) for name in INPUTS):
+        return None
+    t = wh.table(MRR_MOVEMENTS.name)
+    as_of = t.as_of.max().to_pyarrow().as_py()
+    if as_of is None or signature.get("as_of") not in (None, as_of.isoformat()):
+        return None
+    return t, as_of
 
 
 ROW_MONTHS_PER_PART = 50_000_000

@@ -9,6 +9,8 @@ from hypothesis import HealthCheck, given, settings
 
 from helix.metrics import Period, retention_for_periods, retention_window, window_ledger
 from helix.metrics.periods import add_months
+from helix.metrics.retention import _ledger_months
+from helix.pipeline import run_pipeline
 from helix.warehouse import Warehouse, open_warehouse
 
 from . import reference
@@ -105,5 +107,21 @@ def test_the_demo_company_matches_pandas(tmp_path: Any) -> None:
         assert sum(r.churned_mrr for r in results[:-1]) > 0  # the company does churn
         for p, lib in zip(periods, results, strict=True):
             _assert_same(lib, reference.window_metrics(*frames, p.start, p.end))
+
+        # once `helix run` has stored the ledger, monthly windows are read from it
+        run_pipeline(wh, as_of=end, only=["mrr_movements"])
+        months = periods[:-1]
+        assert _ledger_months(wh, months, None) is not None
+        for p, lib in zip(months, retention_for_periods(wh, months), strict=True):
+            _assert_same(lib, reference.window_metrics(*frames, p.start, p.end))
+        segment = rows("accounts", ["segment"])[0]["segment"]
+        assert [w.to_dict(detail=True) for w in retention_for_periods(wh, months, segment=segment)] == [
+            w.to_dict(detail=True)
+            for w in retention_for_periods(wh, months, segment=segment, use_ledger=False)
+        ]
+        # a month the ledger cannot hold yet, and a changed input, are computed afresh
+        assert _ledger_months(wh, [Period(end, add_months(end, 1))], None) is None
+        wh.record_change("subscriptions", note="test")
+        assert _ledger_months(wh, months, None) is None
     finally:
         wh.close()
