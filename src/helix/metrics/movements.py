@@ -165,7 +165,9 @@ def _period_tables(periods: Sequence[Period]) -> tuple[ir.Table, ir.Table, ir.Ta
     return periods_table(items), bounds, ibis.memtable(sides)
 
 
-def _account_states(rows: ir.Table, bounds: ir.Table, sides: ir.Table) -> ir.Table:
+def _account_states(
+    rows: ir.Table, bounds: ir.Table, sides: ir.Table, first_starts: ir.Table | None = None
+) -> ir.Table:
     """``(account_id, period_id, m0, m1, first_start)``: exact MRR at each window's
     two instants, and the account's first day with positive MRR.
 
@@ -175,7 +177,9 @@ def _account_states(rows: ir.Table, bounds: ir.Table, sides: ir.Table) -> ir.Tab
     """
     # each row carries its account's first positive start, so that telling a new
     # account from a returning one needs no join on the (large) result
-    first = first_positive_start(rows).rename(f_account="account_id")
+    first = (first_starts if first_starts is not None else first_positive_start(rows)).rename(
+        f_account="account_id"
+    )
     rows = rows.join(first, rows.account_id == first.f_account).drop("f_account")
     j = rows.join(sides, [rows.start_date <= sides.b, rows.end_date > sides.b])
     g = j.group_by(["account_id", "period_id"]).aggregate(
@@ -341,7 +345,11 @@ def _churn_types(churned: ir.Table, rows: ir.Table, src: Sources) -> ir.Table:
 
 
 def period_movements(
-    src: Sources, periods: Sequence[Period], *, primary_product: bool = False
+    src: Sources,
+    periods: Sequence[Period],
+    *,
+    primary_product: bool = False,
+    first_starts: ir.Table | None = None,
 ) -> ir.Table:
     """Every account's movement over every window of ``periods``.
 
@@ -353,6 +361,8 @@ def period_movements(
     ``period_id`` is the index in ``periods``; ``first_start`` is the
     account's first day with positive MRR), plus ``product_start`` and
     ``product_end`` (largest product line at each end) when ``primary_product``.
+    ``first_starts`` (:func:`first_positive_start` of the same subscriptions,
+    stored) saves recomputing it when many queries need it.
     The amounts satisfy ``start + new + reactivation + expansion - contraction
     - churned = end`` on every row.
     """
@@ -360,7 +370,7 @@ def period_movements(
         raise ValueError("period_movements needs at least one period")
     rows = positive_rows(src.subscriptions)
     windows, bounds, sides = _period_tables(periods)
-    acct = _account_states(rows, bounds, sides)
+    acct = _account_states(rows, bounds, sides, first_starts)
     acct = acct.join(windows, "period_id")
     if primary_product:
         prim = _primary_products(rows, bounds, sides)

@@ -102,6 +102,7 @@ def ledger_parts(
     account_id: str | None = None,
     segment: str | None = None,
     months_per_part: int | None = 12,
+    first_starts: ir.Table | None = None,
 ) -> list[ir.Table]:
     """The rows of :func:`ledger` as consecutive runs of ``months_per_part`` months.
 
@@ -109,6 +110,7 @@ def ledger_parts(
     the parts can be computed and written one after another: the work (and the
     memory it needs) grows with accounts x months_per_part, not with the whole
     history. ``None`` gives one part with every month; no months give no parts.
+    ``first_starts``: see :func:`~helix.metrics.movements.period_movements`.
     """
     src = Sources.of(wh, segment=segment, account_id=account_id)
     first = first_activity(src)
@@ -121,12 +123,15 @@ def ledger_parts(
     periods = month_periods(first, as_of)
     size = months_per_part or max(len(periods), 1)
     return [
-        _ledger_rows(src, periods[i : i + size], as_of) for i in range(0, len(periods), size)
+        _ledger_rows(src, periods[i : i + size], as_of, first_starts)
+        for i in range(0, len(periods), size)
     ]
 
 
-def _ledger_rows(src: Sources, periods: Sequence[Period], as_of: date) -> ir.Table:
-    m = period_movements(src, periods)
+def _ledger_rows(
+    src: Sources, periods: Sequence[Period], as_of: date, first_starts: ir.Table | None
+) -> ir.Table:
+    m = period_movements(src, periods, first_starts=first_starts)
     schema = MRR_MOVEMENTS.ibis_schema()
     out = m.select(
         account_id=m.account_id,

@@ -15,6 +15,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
+from helix.metrics.movements import first_positive_start, positive_rows
 from helix.metrics.mrr import empty_ledger, ledger_parts
 from helix.metrics.periods import month_start
 from helix.pipeline.registry import Stage, StageContext, StageResult, register
@@ -84,9 +85,10 @@ def stored_ledger(wh: Warehouse) -> tuple[ir.Table, date] | None:
     return t, as_of
 
 
-ROW_MONTHS_PER_PART = 50_000_000
-"""Subscription rows x months the ledger computes in one query: within DuckDB's default
-memory limit at a million accounts, and one query for any company of up to ~400k rows."""
+ROW_MONTHS_PER_PART = 100_000_000
+"""Subscription rows x months the ledger computes in one query: about 2.3 GB at a
+million accounts (3.5M rows, 3 queries of 28 months), within DuckDB's default
+memory limit; one query for any company of up to ~800k subscription rows."""
 
 
 def months_per_part(subscription_rows: int) -> int | None:
@@ -105,9 +107,23 @@ def build_ledger(wh: Warehouse, as_of: date, cutoff: date | None = None) -> int:
 
     Returns the number of rows in the table.
     """
-    parts: list[ir.Table] = ledger_parts(
-        wh, as_of, since=cutoff, months_per_part=months_per_part(wh.count("subscriptions"))
-    )
+    per_part = months_per_part(wh.count("subscriptions"))
+    scratch = None
+    if per_part is not None:  # several queries: each account's first start, computed once
+        rows = positive_rows(wh.table("subscriptions"))
+        scratch = wh.create_scratch("first_starts", first_positive_start(rows))
+    try:
+        first = wh.table(scratch) if scratch else None
+        parts: list[ir.Table] = ledger_parts(
+            wh, as_of, since=cutoff, months_per_part=per_part, first_starts=first
+        )
+        return _write_ledger(wh, as_of, cutoff, parts)
+    finally:
+        if scratch:
+            wh.drop(scratch)
+
+
+def _write_ledger(wh: Warehouse, as_of: date, cutoff: date | None, parts: list[ir.Table]) -> int:
     if cutoff is not None:
         old = wh.table(MRR_MOVEMENTS.name)
         kept = old.filter(old.month < cutoff).mutate(as_of=ibis.literal(as_of))
