@@ -81,3 +81,18 @@ def test_failed_import_rolls_back_on_postgres(postgres_url: str, tmp_path: Path,
         import_files(wh, src, imports_dir=tmp_path / "r")
     assert _dump(wh) == before
     wh.close()
+
+
+def test_a_missing_column_is_added_on_postgres(postgres_url: str) -> None:
+    """Schema evolution on PostgreSQL: a column a newer Helix added appears on open."""
+    wh = open_warehouse(postgres_url)
+    try:
+        wh.con.raw_sql("ALTER TABLE health_scores DROP COLUMN IF EXISTS group_scores").close()
+        assert "group_scores" not in wh.table("health_scores").columns
+    finally:
+        wh.close()
+    wh = open_warehouse(postgres_url)
+    try:
+        assert "group_scores" in wh.table("health_scores").columns
+    finally:
+        wh.close()

@@ -163,6 +163,12 @@ def _scores_table(scored: pd.DataFrame, drivers: list[str], model: HealthModel) 
     for g in ("usage", "sentiment", "relationship", "onboarding", "commercial"):
         col = f"{g}_score"
         cols[col] = scored[col].round(2).tolist() if col in scored else [None] * n
+    groups = [g.name for g in model.groups]
+    values = scored[[f"{g}_score" for g in groups]].round(2)
+    cols["group_scores"] = [
+        json.dumps({g: (None if pd.isna(v) else float(v)) for g, v in zip(groups, row, strict=True)})
+        for row in values.itertuples(index=False, name=None)
+    ]
     cols["model_version"] = [model.version_id] * n
     cols["drivers"] = drivers
     cols["missing"] = [json.dumps(m) for m in scored["missing"]]

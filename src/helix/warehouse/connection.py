@@ -23,6 +23,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from ibis.backends.sql.datatypes import DuckDBType, PostgresType
 
 from helix.config import redact_url
 from helix.errors import ConfigError, WarehouseBusy
@@ -146,6 +147,8 @@ class Warehouse:
             if spec.name not in existing and not self._parted(spec.name):
                 self.con.create_table(spec.name, schema=spec.ibis_schema())
                 created.append(spec.name)
+            elif spec.name in existing and not self._parted(spec.name):
+                self._add_missing_columns(spec)
         for name, schema in _META_SCHEMAS.items():
             if name not in existing:
                 self.con.create_table(name, schema=schema)
@@ -155,6 +158,25 @@ class Warehouse:
                 # a scratch table left by a killed process: never part of the data
                 self.con.drop_table(leftover, force=True)
         return created
+
+    def _add_missing_columns(self, spec: TableSpec) -> None:
+        """Columns a newer Helix added to a table, added (null) to an older warehouse's."""
+        have = set(self.table(spec.name).columns)
+        for col, dtype in spec.ibis_schema().items():
+            if col in have:
+                continue
+            if self.backend not in ("duckdb", "postgres"):
+                raise ConfigError(
+                    f"the warehouse table {spec.name} lacks the column {col}",
+                    hint=f"add it (type {dtype}) or rebuild the table",
+                )
+            mapper = DuckDBType if self.backend == "duckdb" else PostgresType
+            result = self.con.raw_sql(
+                f'ALTER TABLE "{_check_ident(spec.name)}" ADD COLUMN "{_check_ident(col)}" '
+                f"{mapper.to_string(dtype)}"
+            )
+            if self.backend == "postgres":  # (DuckDB returns the connection itself)
+                result.close()
 
     def count(self, name: str) -> int:
         return int(self.table(name).count().execute())

@@ -432,6 +432,7 @@ HEALTH_SCORES = TableSpec(
         C("relationship_score", "double"),
         C("onboarding_score", "double"),
         C("commercial_score", "double"),
+        C("group_scores", "string", description="JSON: every group's score, custom groups included"),
         C("model_version", "string", description="version and content hash of the health model"),
         C("drivers", "string", description="JSON: the measures that moved the score most since ~30 days before"),
         C("missing", "string", description="JSON: measures without data whose weight was redistributed"),

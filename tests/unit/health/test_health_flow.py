@@ -199,3 +199,29 @@ def test_a_full_run_keeps_every_signal_date(home: Path) -> None:
         d.date() if hasattr(d, "date") else d for d in before
     }
     assert before <= after  # (the backfill's weekly dates follow the new as-of date)
+
+
+def test_a_custom_group_is_scored_and_stored(home: Path, tmp_path: Path) -> None:
+    """Groups beyond the usual ones keep their score in `group_scores`."""
+    import yaml
+
+    from helix.health.model import default_model
+    from helix.health.service import set_model
+
+    doc = default_model().to_dict()
+    doc["groups"]["voice"] = {
+        "weight": 1,
+        "measures": [{"signal": "nps_latest", "weight": 1, "scoring": {"type": "linear", "zero": 0, "full": 10}}],
+    }
+    path = tmp_path / "model.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    later = END + timedelta(days=1)
+    with Platform(Settings.load(home)) as p:
+        set_model(p, path, actor="test")
+        run_pipeline(p.warehouse, as_of=later, settings=p.settings)
+        t = p.warehouse.table("health_scores")
+        rows = t.filter(t.score_date == later).select("group_scores").to_pyarrow().to_pylist()
+    groups = [json.loads(r["group_scores"]) for r in rows]
+    assert groups and all({"usage", "sentiment", "relationship", "voice"} <= set(g) for g in groups)
+    scored = [g["voice"] for g in groups if g["voice"] is not None]
+    assert scored and all(0 <= v <= 100 for v in scored)
