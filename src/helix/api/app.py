@@ -80,7 +80,7 @@ def _include_optional_routers(app: FastAPI) -> None:
     """Routers of capabilities that are present in this build."""
     import importlib
 
-    for module in ("helix.api.routes.metrics", "helix.api.routes.health"):
+    for module in ("helix.api.routes.metrics", "helix.api.routes.health", "helix.api.routes.predict"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -69,13 +69,14 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from helix.cli import admin, data, demo, health, metrics, serve
+    from helix.cli import admin, data, demo, health, metrics, predict, serve
 
     data.register(app)
     demo.register(app)
     serve.register(app)
     admin.register(app)
     metrics.register(app)
+    predict.register(app)
 
 
 _register_commands()

@@ -1,7 +1,8 @@
 """Outcomes for learning and backtesting: did an account churn or contract within N days?
 
 Churn: MRR above zero on the scoring date D and zero on D + horizon.
-Contraction: MRR on D + horizon above zero but below MRR on D. Both come from
+Contraction: MRR on D + horizon above zero but below MRR on D. Expansion: MRR
+on D + horizon above MRR on D. Both come from
 the subscriptions table as Ibis expressions; only dates whose horizon has
 fully passed (D + horizon <= the last day of data) are labelled.
 """
@@ -26,7 +27,8 @@ def labelled_dates(days: list[date], horizon_days: int, last_day: date) -> list[
 
 
 def outcomes(subscriptions: ir.Table, days: list[date], horizon_days: int) -> ir.Table:
-    """Per (account_id, score_date) active on the date: ``churned`` and ``contracted`` (0/1)."""
+    """Per (account_id, score_date) active on the date: ``churned``, ``contracted`` and
+    ``expanded`` (0/1)."""
     dates = dates_table(sorted(set(days)), horizon_days)
     now = mrr_on(subscriptions, dates, "score_date")
     now = now.filter(now.mrr > 0)
@@ -38,6 +40,7 @@ def outcomes(subscriptions: ir.Table, days: list[date], horizon_days: int) -> ir
         "score_date",
         churned=(m <= 0).cast(dt.int64),
         contracted=((m > 0) & (m < j.mrr)).cast(dt.int64),
+        expanded=(m > j.mrr).cast(dt.int64),
         mrr=j.mrr,
         mrr_later=m.cast(dt.float64),
         horizon_days=ibis.literal(horizon_days, dt.int64),
