@@ -62,11 +62,91 @@ def backtest_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Train on earlier observation dates, test on later ones, and report the figures."""
-    from helix.errors import UserError
     from helix.predict import run_backtest
 
-    if target not in TARGETS:
-        raise UserError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
+    _check_target(target)
     with Platform(settings_of(ctx)) as platform:
         result = run_backtest(platform, target, horizon_days)  # type: ignore[arg-type]
     emit(result, as_json, _render)
+
+
+TargetOpt = Annotated[str, typer.Option("--target", help=f"One of: {', '.join(TARGETS)}.")]
+HorizonOpt = Annotated[int, typer.Option("--horizon-days", min=7, max=730, help="Outcome within this many days.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _check_target(target: str) -> None:
+    from helix.errors import UserError
+
+    if target not in TARGETS:
+        raise UserError(f"--target must be one of {', '.join(TARGETS)}, not {target!r}")
+
+
+def _render_model(d: dict[str, Any]) -> None:
+    b = d.get("backtest") or {}
+    out.print(f"[bold]{d['target']} within {d['horizon_days']} days[/bold], version {d['version']}"
+              f"{' (active)' if d['active'] else ''}: {d['candidate']}, calibration {d['calibration']}")
+    out.print(f"  trained {d['trained_at']} on {d['n_rows']:,} observations {d['data_from']}..{d['data_to']}")
+    if b:
+        out.print(f"  backtest AUC {_f(b.get('auc'))} (baseline {_f(b.get('baseline_auc'))}, "
+                  f"health score {_f(b.get('health_score_auc'))}), ECE {_f(b.get('ece'))}")
+
+
+@predict_app.command("train")
+def train_cmd(
+    ctx: typer.Context,
+    target: TargetOpt = "churn",
+    horizon_days: HorizonOpt = 90,
+    no_backtest: Annotated[bool, typer.Option("--no-backtest", help="Skip the backtest (faster).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train on every labelled observation, backtest, and register a new active version."""
+    from helix.predict import run_train
+
+    _check_target(target)
+    with Platform(settings_of(ctx)) as platform:
+        info = run_train(platform, target, horizon_days, with_backtest=not no_backtest)  # type: ignore[arg-type]
+    emit(info, as_json, _render_model)
+    if not as_json:
+        out.print("  `helix run` now scores every account with it")
+
+
+@predict_app.command("models")
+def models_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every registered model version, with its backtest figures."""
+    from helix.predict.registry import list_models
+
+    models = [m.to_dict() for m in list_models(settings_of(ctx).home)]
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            out.print("no models yet: `helix predict train`")
+        for r in rows:
+            _render_model(r)
+
+    emit(models, as_json, render)
+
+
+@predict_app.command("accounts")
+def accounts_cmd(
+    ctx: typer.Context,
+    target: TargetOpt = "churn",
+    limit: Annotated[int, typer.Option("--limit", min=1, max=10000)] = 20,
+    account: Annotated[str | None, typer.Option("--account", help="One account's prediction history.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The latest predictions, most likely first, with the reasons."""
+    from helix.predict import account_predictions
+
+    _check_target(target)
+    with Platform(settings_of(ctx)) as platform:
+        rows = account_predictions(platform.warehouse, target=target, limit=limit, account_id=account)
+
+    def render(rs: list[dict[str, Any]]) -> None:
+        if not rs:
+            out.print("no predictions yet: `helix predict train`, then `helix run`")
+        for r in rs:
+            why = "; ".join(f"{d['feature']} {d['direction']} it" for d in r["drivers"])
+            out.print(f"{r['account_id']}  {r['score_date']}  {100 * r['probability']:.1f}%  {why}")
+
+    emit(rows, as_json, render)

@@ -32,6 +32,7 @@ __all__ = ["CANDIDATES", "FittedModel", "make_candidate", "select_and_fit", "val
 
 CANDIDATES = ("lightgbm", "logistic")
 Calibration = Literal["isotonic", "sigmoid"]
+PROBABILITY_FLOOR = 0.005
 VALIDATION_ORIGINS = 3
 """How many later training dates serve, one at a time, as validation dates."""
 
@@ -67,7 +68,7 @@ def make_candidate(name: str, numeric: list[str], seed: int = 0) -> Any:
 
         num = make_pipeline(
             SimpleImputer(strategy="median", keep_empty_features=True),
-            FunctionTransformer(_signed_log),
+            FunctionTransformer(_signed_log, feature_names_out="one-to-one"),
             StandardScaler(),
         )
         cat = OneHotEncoder(handle_unknown="ignore")
@@ -133,13 +134,13 @@ class FittedModel:
     validation: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
-        """Calibrated probabilities for the rows of ``frame``."""
+        """Calibrated probabilities for the rows of ``frame``, within [0.005, 0.995]:
+        isotonic steps can reach 0 or 1 on a handful of extreme validation rows, and
+        no prediction of a customer's future is certain."""
         raw = _predict(self.model, self.name, frame, self.numeric)
-        if self.calibrator is None:
-            return raw
-        if self.calibration == "isotonic":
-            return np.asarray(self.calibrator.predict(raw), dtype=float)
-        return np.asarray(self.calibrator.predict_proba(raw.reshape(-1, 1))[:, 1], dtype=float)
+        if self.calibrator is not None:
+            raw = _apply(self.calibration or "sigmoid", self.calibrator, raw)
+        return np.clip(raw, PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
 
     def predict_candidate(self, frame: pd.DataFrame, name: str) -> np.ndarray:
         """Uncalibrated probabilities of another candidate refitted on the same rows."""

@@ -23,7 +23,9 @@ from helix.signals._join import left_join
 from helix.warehouse import Warehouse
 from helix.warehouse.schema import ACCOUNT_SIGNALS
 
-__all__ = ["Target", "TARGETS", "LABEL", "feature_columns", "training_frame", "CATEGORICAL"]
+__all__ = [
+    "Target", "TARGETS", "LABEL", "feature_columns", "training_frame", "scoring_frame", "CATEGORICAL",
+]
 
 Target = Literal["churn", "expansion", "contraction"]
 TARGETS: tuple[Target, ...] = ("churn", "expansion", "contraction")
@@ -72,3 +74,14 @@ def training_frame(wh: Warehouse, horizon_days: int, *, last_day: date | None = 
     for c in CATEGORICAL:
         df[c] = df[c].fillna("(none)").astype(str)
     return df.sort_values(["score_date", "account_id"], kind="stable").reset_index(drop=True)
+
+
+def scoring_frame(wh: Warehouse, day: date) -> pd.DataFrame:
+    """The features of every account with signals on ``day`` (no labels: the future)."""
+    sig = wh.table(ACCOUNT_SIGNALS.name)
+    sig = sig.filter(sig.score_date == day).select("account_id", "score_date", *feature_columns())
+    acc = wh.table("accounts").select("account_id", *CATEGORICAL)
+    df = left_join(sig, acc, "account_id").to_pyarrow().to_pandas()
+    for c in CATEGORICAL:
+        df[c] = df[c].fillna("(none)").astype(str)
+    return df.sort_values("account_id", kind="stable").reset_index(drop=True)

@@ -461,9 +461,26 @@ HEALTH_EVENTS = TableSpec(
     description="Colour changes of the health score, consumed by the playbook engine (helix.health).",
 )
 
+PREDICTIONS = TableSpec(
+    "predictions",
+    (
+        C("account_id", "string", True),
+        C("score_date", "date", True, "predicted from data strictly before this date"),
+        C("target", "string", True, choices=("churn", "expansion", "contraction")),
+        C("horizon_days", "integer", True),
+        C("probability", "double", description="calibrated probability of the outcome within the horizon"),
+        C("model_version", "string", description="the registered model that made it"),
+        C("candidate", "string", description="lightgbm or logistic"),
+        C("drivers", "string", description="JSON: the features that moved this prediction most"),
+        C("computed_at", "timestamp"),
+    ),
+    key=("account_id", "score_date", "target", "horizon_days"),
+    description="Daily predictions of the active models, with their drivers (helix.predict).",
+)
+
 DERIVED_TABLES: dict[str, TableSpec] = {
     t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS,
-        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_EVENTS)
+        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_EVENTS, PREDICTIONS)
 }
 
 ALL_TABLES: dict[str, TableSpec] = {**CONTRACT_TABLES, **DERIVED_TABLES}

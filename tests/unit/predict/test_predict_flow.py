@@ -86,3 +86,64 @@ def test_api_route_is_authenticated_and_matches_the_cli(home: Path) -> None:
     assert got.status_code == 200 and KEYS <= set(got.json())
     cli = _json(home, "predict", "backtest", "--target", "contraction", "--horizon-days", "60")
     assert got.json()["auc"] == pytest.approx(cli["auc"])
+
+
+def test_train_registers_a_version_that_helix_run_scores_with(home: Path, tmp_path: Path) -> None:
+    import shutil
+
+    h = tmp_path / "home"
+    shutil.copytree(home, h)
+    info = _json(h, "predict", "train", "--target", "churn", "--horizon-days", "90", "--no-backtest")
+    assert info["active"] and info["candidate"] in {"lightgbm", "logistic"} and info["n_rows"] > 0
+    models = _json(h, "predict", "models")
+    assert [m["version"] for m in models if m["active"]] == [info["version"]]
+    with Platform(Settings.load(h)) as p:
+        report = run_pipeline(p.warehouse, as_of=END, settings=p.settings)
+        ran = {s.name: s for s in report.stages}
+        assert ran["predictions"].status == "ran"
+        t = p.warehouse.table("predictions")
+        n_pred = t.count().execute()
+        n_sig = p.warehouse.table("account_signals").filter(lambda s: s.score_date == END).count().execute()
+    assert n_pred == n_sig > 0
+    rows = _json(h, "predict", "accounts", "--limit", "5")
+    assert len(rows) == 5 and rows == sorted(rows, key=lambda r: -r["probability"])
+    for r in rows:
+        assert 0 < r["probability"] < 1 and r["model_version"] == info["version"]
+        assert 1 <= len(r["drivers"]) <= 3
+        assert all(d["direction"] in {"raises", "lowers"} and d["description"] for d in r["drivers"])
+    # a second version becomes the active one; the first stays listed
+    again = _json(h, "predict", "train", "--no-backtest")
+    versions = {m["version"]: m["active"] for m in _json(h, "predict", "models")}
+    assert versions == {info["version"]: False, again["version"]: True}
+    with Platform(Settings.load(h)) as p, p.store.session() as s:
+        _, key = create_key(s, name="reader", scope=Scope.READ, actor="test")
+    http = TestClient(create_app(Settings.load(h)))
+    auth = {"Authorization": f"Bearer {key}"}
+    assert http.get("/api/v1/predictions").status_code == 401
+    assert len(http.get("/api/v1/predictions/models", headers=auth).json()) == 2
+    top = http.get("/api/v1/predictions?limit=3", headers=auth).json()
+    assert [r["account_id"] for r in top] == [r["account_id"] for r in rows[:3]]
+    one = http.get(f"/api/v1/accounts/{rows[0]['account_id']}/predictions", headers=auth)
+    assert one.status_code == 200 and one.json()[0]["account_id"] == rows[0]["account_id"]
+    assert http.get("/api/v1/accounts/nope/predictions", headers=auth).status_code == 404
+
+
+def test_drivers_add_up_to_the_models_log_odds(home: Path) -> None:
+    """Contributions are the model's own: with the base value they give its raw log-odds."""
+    import numpy as np
+
+    from helix.predict.drivers import contributions
+    from helix.predict.models import _predict, select_and_fit
+
+    with Platform(Settings.load(home)) as p:
+        frame = training_frame(p.warehouse, 90)
+    fitted = select_and_fit(frame, "churned", feature_columns(), 90)
+    sample = frame.tail(50)
+    for name in ("lightgbm", "logistic"):
+        fitted.name, fitted.model = name, fitted.validation[name]["_model"]
+        c = contributions(fitted, sample).sum(axis=1).to_numpy()
+        p_raw = _predict(fitted.model, name, sample, fitted.numeric)
+        logit = np.log(p_raw / (1 - p_raw))
+        spread = np.corrcoef(c, logit)[0, 1]
+        assert spread > 0.999  # equal up to the constant (base value / intercept)
+        assert np.allclose(logit - c, (logit - c).mean(), atol=1e-6)

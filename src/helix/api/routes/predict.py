@@ -1,6 +1,10 @@
 """/api/v1/predictions: the same content as `helix predict ...`.
 
 * ``GET /predictions/backtest``: the time-split backtest (``?target=churn&horizon_days=90``).
+* ``GET /predictions``: the latest predictions, most likely first (``?target=&limit=``); a CSM
+  sees the accounts of their book only.
+* ``GET /accounts/{id}/predictions``: one account's predictions over time, with drivers.
+* ``GET /predictions/models``: the registered model versions.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from helix.api.deps import PlatformDep, ReadAccess, WarehouseDep
-from helix.predict import run_backtest
+from helix.api.problems import Problem
+from helix.predict import account_predictions, run_backtest
+from helix.predict.registry import list_models
 
 router = APIRouter(tags=["predictions"])
 
@@ -24,3 +30,31 @@ def backtest_route(
     horizon_days: Annotated[int, Query(ge=7, le=730)] = 90,
 ) -> dict[str, Any]:
     return run_backtest(platform, target, horizon_days)
+
+
+@router.get("/predictions", summary="The latest predictions, most likely first, with drivers")
+def predictions_route(
+    wh: WarehouseDep,
+    who: ReadAccess,
+    target: Annotated[Literal["churn", "expansion", "contraction"], Query()] = "churn",
+    limit: Annotated[int, Query(ge=1, le=10000)] = 50,
+) -> list[dict[str, Any]]:
+    return account_predictions(wh, target=target, limit=limit, owner=who.book_owner)
+
+
+@router.get("/accounts/{account_id}/predictions", summary="One account's prediction history")
+def account_predictions_route(
+    account_id: str,
+    wh: WarehouseDep,
+    who: ReadAccess,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 400,
+) -> list[dict[str, Any]]:
+    rows = account_predictions(wh, account_id=account_id, limit=limit, owner=who.book_owner)
+    if not rows:
+        raise Problem(404, "Not found", f"no predictions for account {account_id!r} in your book")
+    return rows
+
+
+@router.get("/predictions/models", summary="Registered model versions and their backtest figures")
+def models_route(platform: PlatformDep, who: ReadAccess) -> list[dict[str, Any]]:
+    return [m.to_dict() for m in list_models(platform.settings.home)]
