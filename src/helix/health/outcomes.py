@@ -26,6 +26,10 @@ def labelled_dates(days: list[date], horizon_days: int, last_day: date) -> list[
     return sorted(d for d in set(days) if d + timedelta(days=horizon_days) <= last_day)
 
 
+def _01(condition: ir.BooleanValue) -> ir.IntegerValue:
+    return ibis.ifelse(condition, 1, 0).cast(dt.int64)
+
+
 def outcomes(subscriptions: ir.Table, days: list[date], horizon_days: int) -> ir.Table:
     """Per (account_id, score_date) active on the date: ``churned``, ``contracted`` and
     ``expanded`` (0/1)."""
@@ -38,9 +42,10 @@ def outcomes(subscriptions: ir.Table, days: list[date], horizon_days: int) -> ir
     return j.select(
         "account_id",
         "score_date",
-        churned=(m <= 0).cast(dt.int64),
-        contracted=((m > 0) & (m < j.mrr)).cast(dt.int64),
-        expanded=(m > j.mrr).cast(dt.int64),
+        # (0/1 through ifelse: PostgreSQL casts no boolean to bigint)
+        churned=_01(m <= 0),
+        contracted=_01((m > 0) & (m < j.mrr)),
+        expanded=_01(m > j.mrr),
         mrr=j.mrr,
         mrr_later=m.cast(dt.float64),
         horizon_days=ibis.literal(horizon_days, dt.int64),

@@ -1,0 +1,51 @@
+"""The prediction training set is the same on DuckDB and PostgreSQL."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helix.ingest import import_files
+from helix.pipeline import run_pipeline
+from helix.predict import training_frame
+from helix.predict.training import scoring_frame
+from helix.testing.demo import generate_company
+from helix.warehouse import open_warehouse
+
+pytestmark = pytest.mark.postgres
+
+END = date(2025, 4, 1)
+
+
+def _frames(url: str, company: Path, reports: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    wh = open_warehouse(url)
+    try:
+        import_files(wh, company, imports_dir=reports)
+        run_pipeline(wh, as_of=END, only=["signals"])
+        train = training_frame(wh, 60).to_dict("records")
+        score = scoring_frame(wh, END).to_dict("records")
+        return train, score
+    finally:
+        wh.close()
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
+
+
+def test_training_and_scoring_frames_match(postgres_url: str, tmp_path: Path) -> None:
+    company = tmp_path / "co"
+    generate_company(company, accounts=80, months=10, seed=3, end=END)
+    duck = _frames(f"duckdb://{tmp_path / 'wh.duckdb'}", company, tmp_path / "r1")
+    pg = _frames(postgres_url, company, tmp_path / "r2")
+    for d_rows, p_rows in zip(duck, pg, strict=True):
+        assert len(d_rows) == len(p_rows) > 0
+        for a, b in zip(d_rows, p_rows, strict=True):
+            diff = {k for k in a if not _same(a[k], b[k])}
+            assert not diff, f"{a['account_id']} {a['score_date']}: {sorted(diff)}"
