@@ -150,3 +150,23 @@ def accounts_cmd(
             out.print(f"{r['account_id']}  {r['score_date']}  {100 * r['probability']:.1f}%  {why}")
 
     emit(rows, as_json, render)
+
+
+@predict_app.command("drift")
+def drift_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """How far today's data has moved from each active model's training data (PSI per feature)."""
+    from helix.predict import run_drift
+
+    with Platform(settings_of(ctx)) as platform:
+        doc = run_drift(platform)
+
+    def render(d: dict[str, Any]) -> None:
+        if not d["models"]:
+            out.print("no models yet: `helix predict train`")
+        for m in d["models"]:
+            out.print(f"[bold]{m['target']} within {m['horizon_days']} days[/bold] ({m['version']}), "
+                      f"rows of {d['score_date']}: {m['verdict']} (largest PSI {m['max_psi']:.3f})")
+            for f in m["features"][:5]:
+                out.print(f"  {f['feature']}: PSI {f['psi']:.3f} ({f['level']})")
+
+    emit(doc, as_json, render)

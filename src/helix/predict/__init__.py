@@ -3,7 +3,7 @@
 from helix.predict.backtest import backtest
 from helix.predict.training import TARGETS, Target, training_frame
 
-__all__ = ["backtest", "training_frame", "TARGETS", "Target", "run_backtest", "run_train", "account_predictions"]
+__all__ = ["backtest", "training_frame", "TARGETS", "Target", "run_backtest", "run_train", "account_predictions", "run_drift"]
 
 
 def run_backtest(platform, target: Target = "churn", horizon_days: int = 90) -> dict:  # type: ignore[no-untyped-def]
@@ -56,3 +56,17 @@ def account_predictions(  # type: ignore[no-untyped-def]
         r["score_date"] = r["score_date"].isoformat()
         r["computed_at"] = r["computed_at"].isoformat() if r["computed_at"] else None
     return rows
+
+
+def run_drift(platform) -> dict:  # type: ignore[no-untyped-def]
+    """Drift of the latest scored rows from each active model's training data."""
+    from helix.errors import UserError
+    from helix.health.data import signal_dates
+    from helix.predict.registry import drift
+    from helix.predict.training import scoring_frame
+
+    days = signal_dates(platform.warehouse)
+    if not days:
+        raise UserError("no signals yet", hint="run `helix run` first")
+    frame = scoring_frame(platform.warehouse, days[-1])
+    return {"score_date": days[-1].isoformat(), "models": drift(platform.settings.home, frame)}

@@ -22,11 +22,14 @@ import pandas as pd
 from helix.errors import NotFoundError
 from helix.health.model import HealthModel
 from helix.predict.backtest import backtest
+from helix.predict.drift import drift_report, profile
 from helix.predict.models import FittedModel, select_and_fit
 from helix.predict.training import LABEL, Target, feature_columns, training_frame
 from helix.warehouse import Warehouse
 
-__all__ = ["ModelInfo", "train_model", "list_models", "active_models", "load_model", "MODELS_CHANGE"]
+__all__ = [
+    "ModelInfo", "train_model", "list_models", "active_models", "load_model", "MODELS_CHANGE", "drift",
+]
 
 MODELS_CHANGE = "prediction_models"
 """Change-log name recorded when a model is trained (so `helix run` scores again)."""
@@ -49,10 +52,15 @@ class ModelInfo:
     candidates: dict[str, Any]
     features: list[str]
     backtest: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] = field(default_factory=dict)  # training distributions (drift.py)
     active: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def to_dict(self, with_profile: bool = False) -> dict[str, Any]:
+        """The metadata as JSON-ready data (the training profile only when asked)."""
+        data = asdict(self)
+        if not with_profile:
+            data.pop("profile")
+        return data
 
 
 def _root(home: Path) -> Path:
@@ -95,6 +103,7 @@ def train_model(
             "auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc",
             "health_score_auc", "n_train", "n_test", "test_dates",
         ) if k in report},  # fmt: skip
+        profile=profile(frame, fitted.numeric),
     )
     folder = _root(home) / f"{target}-{horizon_days}d"
     tmp = folder / f".{version}"
@@ -103,7 +112,7 @@ def train_model(
         import joblib
 
         joblib.dump(fitted, tmp / "model.joblib")
-        (tmp / "meta.json").write_text(json.dumps(info.to_dict(), indent=2), encoding="utf-8")
+        (tmp / "meta.json").write_text(json.dumps(info.to_dict(with_profile=True)), encoding="utf-8")
         tmp.rename(folder / version)  # whole or not at all
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -154,3 +163,16 @@ def predict_frame(home: Path, info: ModelInfo, frame: pd.DataFrame) -> pd.DataFr
         "probability": fitted.predict(frame),
         "drivers": top_drivers(fitted, frame),
     })
+
+
+def drift(home: Path, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """For each active model: how far the rows of ``frame`` have moved from its training data."""
+    out = []
+    for info in active_models(home):
+        out.append({
+            "version": info.version,
+            "target": info.target,
+            "horizon_days": info.horizon_days,
+            **drift_report(info.profile, frame),
+        })
+    return out

@@ -60,3 +60,25 @@ def test_calibration_is_chosen_on_later_predictions() -> None:
     assert kind in ("isotonic", "sigmoid") and cal is not None
     fixed = cal.predict(raw) if kind == "isotonic" else cal.predict_proba(raw.reshape(-1, 1))[:, 1]
     assert expected_calibration_error(y, fixed) < expected_calibration_error(y, raw)
+
+
+def test_population_stability_by_hand_and_on_shifts() -> None:
+    import math
+
+    import pandas as pd
+
+    from helix.predict.drift import drift_report, profile, psi
+
+    assert psi([0.5, 0.5], [0.5, 0.5]) == 0
+    assert psi([0.5, 0.5], [0.25, 0.75]) == pytest.approx(
+        (0.25 - 0.5) * math.log(0.25 / 0.5) + (0.75 - 0.5) * math.log(0.75 / 0.5)
+    )
+    rng = np.random.default_rng(1)
+    train = pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": rng.normal(0, 1, 5000)})
+    prof = profile(train, ["x", "y"])
+    assert len(prof["x"]["shares"]) == 11 and sum(prof["x"]["shares"]) == pytest.approx(1)
+    same = drift_report(prof, pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": rng.normal(0, 1, 5000)}))
+    assert same["verdict"] == "stable" and same["max_psi"] < 0.1
+    moved = pd.DataFrame({"x": rng.normal(1.5, 1, 5000), "y": np.where(rng.random(5000) < 0.5, np.nan, 0.0)})
+    report = drift_report(prof, moved)
+    assert report["verdict"] == "retrain" and {f["feature"] for f in report["features"] if f["level"] == "major"} == {"x", "y"}

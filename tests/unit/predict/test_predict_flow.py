@@ -126,6 +126,11 @@ def test_train_registers_a_version_that_helix_run_scores_with(home: Path, tmp_pa
     one = http.get(f"/api/v1/accounts/{rows[0]['account_id']}/predictions", headers=auth)
     assert one.status_code == 200 and one.json()[0]["account_id"] == rows[0]["account_id"]
     assert http.get("/api/v1/accounts/nope/predictions", headers=auth).status_code == 404
+    drift = _json(h, "predict", "drift")
+    assert [m["version"] for m in drift["models"]] == [again["version"]]
+    assert drift["models"][0]["verdict"] in {"stable", "watch", "retrain"}
+    assert {f["feature"] for f in drift["models"][0]["features"]} == set(feature_columns())
+    assert http.get("/api/v1/predictions/drift", headers=auth).json() == drift
 
 
 def test_drivers_add_up_to_the_models_log_odds(home: Path) -> None:

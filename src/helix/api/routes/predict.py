@@ -5,6 +5,7 @@
   sees the accounts of their book only.
 * ``GET /accounts/{id}/predictions``: one account's predictions over time, with drivers.
 * ``GET /predictions/models``: the registered model versions.
+* ``GET /predictions/drift``: population stability of each feature since training.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Query
 
 from helix.api.deps import PlatformDep, ReadAccess, WarehouseDep
 from helix.api.problems import Problem
-from helix.predict import account_predictions, run_backtest
+from helix.predict import account_predictions, run_backtest, run_drift
 from helix.predict.registry import list_models
 
 router = APIRouter(tags=["predictions"])
@@ -58,3 +59,8 @@ def account_predictions_route(
 @router.get("/predictions/models", summary="Registered model versions and their backtest figures")
 def models_route(platform: PlatformDep, who: ReadAccess) -> list[dict[str, Any]]:
     return [m.to_dict() for m in list_models(platform.settings.home)]
+
+
+@router.get("/predictions/drift", summary="How far today's data has moved from the training data")
+def drift_route(platform: PlatformDep, wh: WarehouseDep, who: ReadAccess) -> dict[str, Any]:
+    return run_drift(platform)
