@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,16 @@ from helix.predict.training import scoring_frame
 from helix.testing.demo import generate_company
 from helix.warehouse import open_warehouse
 
+from ..helpers import same_value
+
 pytestmark = pytest.mark.postgres
 
 END = date(2025, 4, 1)
 
 
-def _frames(url: str, company: Path, reports: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _frames(
+    url: str, company: Path, reports: Path
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     wh = open_warehouse(url)
     try:
         import_files(wh, company, imports_dir=reports)
@@ -33,10 +36,7 @@ def _frames(url: str, company: Path, reports: Path) -> tuple[list[dict[str, Any]
         wh.close()
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return bool(a == b)
+_same = same_value
 
 
 def test_training_and_scoring_frames_match(postgres_url: str, tmp_path: Path) -> None:

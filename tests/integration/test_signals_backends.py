@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,6 +15,7 @@ from helix.signals.sources import Sources
 from helix.signals.text import update_text_sentiment
 from helix.warehouse import open_warehouse
 
+from ..helpers import same_value
 from ..unit.signals.test_no_leakage import D, _past, _with_future
 
 pytestmark = pytest.mark.postgres
@@ -40,10 +40,7 @@ def _rows(url: str) -> list[dict[str, Any]]:
         wh.close()
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return bool(a == b)
+_same = same_value
 
 
 def test_signals_and_scores_match(postgres_url: str, tmp_path: Any) -> None:

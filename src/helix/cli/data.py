@@ -10,10 +10,8 @@ import typer
 from rich.table import Table
 
 from helix.cli.main import settings_of
-from helix.cli.output import emit, err, out, progress_bar
+from helix.cli.output import JsonOpt, emit, err, out, progress_bar
 from helix.platform import Platform
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 def register(app: typer.Typer) -> None:

@@ -10,10 +10,9 @@ import typer
 from rich.table import Table
 
 from helix.cli.main import settings_of
-from helix.cli.output import emit, err, out
+from helix.cli.output import JsonOpt, emit, err, out
 from helix.platform import Platform
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 HorizonOpt = Annotated[
     int, typer.Option("--horizon-days", min=7, max=730, help="Churn within this many days after a score.")
 ]

@@ -76,6 +76,7 @@ def _register_commands() -> None:
     serve.register(app)
     admin.register(app)
     metrics.register(app)
+    health.register(app)
     predict.register(app)
 
 

@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from helix.cli.main import settings_of
-from helix.cli.output import emit, err, out
+from helix.cli.output import JsonOpt, emit, err, out
 from helix.errors import UserError
 from helix.platform import Platform
 
@@ -30,7 +30,6 @@ simulate_app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
 def _date_option(flag: str, help_text: str) -> Any:

@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -69,3 +70,7 @@ def progress_bar(enabled: bool = True) -> Iterator[Progress]:
     )
     with bar:
         yield bar
+
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+"""The `--json` option every command that prints data takes."""

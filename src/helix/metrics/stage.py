@@ -58,13 +58,20 @@ def incremental_cutoff(
     stored = t.as_of.max().to_pyarrow().as_py()
     if stored is not None and stored != last_as_of:
         return None
+    if _unchanged_signature(wh) is None:
+        return None
+    return month_start(last_as_of)
+
+
+def _unchanged_signature(wh: Warehouse) -> dict[str, object] | None:
+    """The last run's input signature, if no input table has changed since; else None."""
     signature = _last_signature(wh)
     if signature is None:
         return None
     versions = wh.table_versions()
     if any(signature.get(name) != versions.get(name, 0) for name in INPUTS):
         return None
-    return month_start(last_as_of)
+    return signature
 
 
 def stored_ledger(wh: Warehouse) -> tuple[ir.Table, date] | None:
@@ -72,11 +79,8 @@ def stored_ledger(wh: Warehouse) -> tuple[ir.Table, date] | None:
     run of this stage, with none of its inputs changed since. None otherwise."""
     if not wh.has_table(MRR_MOVEMENTS.name):
         return None
-    signature = _last_signature(wh)
+    signature = _unchanged_signature(wh)
     if signature is None:
-        return None
-    versions = wh.table_versions()
-    if any(signature.get(name) != versions.get(name, 0) for name in INPUTS):
         return None
     t = wh.table(MRR_MOVEMENTS.name)
     as_of = t.as_of.max().to_pyarrow().as_py()

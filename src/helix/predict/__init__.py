@@ -3,7 +3,16 @@
 from helix.predict.backtest import backtest
 from helix.predict.training import TARGETS, Target, training_frame
 
-__all__ = ["backtest", "training_frame", "TARGETS", "Target", "run_backtest", "run_train", "account_predictions", "run_drift"]
+__all__ = [
+    "backtest",
+    "training_frame",
+    "TARGETS",
+    "Target",
+    "run_backtest",
+    "run_train",
+    "account_predictions",
+    "run_drift",
+]
 
 
 def run_backtest(platform, target: Target = "churn", horizon_days: int = 90) -> dict:  # type: ignore[no-untyped-def]
@@ -14,20 +23,30 @@ def run_backtest(platform, target: Target = "churn", horizon_days: int = 90) -> 
     return backtest(frame, target, horizon_days, active_model(platform.store))
 
 
-def run_train(platform, target: Target = "churn", horizon_days: int = 90, *, with_backtest: bool = True) -> dict:  # type: ignore[no-untyped-def]
+def run_train(
+    platform, target: Target = "churn", horizon_days: int = 90, *, with_backtest: bool = True
+) -> dict:  # type: ignore[no-untyped-def]
     """Train, backtest and register a new model version; returns its metadata."""
     from helix.health.active import active_model
     from helix.predict.registry import train_model
 
     info = train_model(
-        platform.warehouse, platform.settings.home, target, horizon_days,
-        active_model(platform.store), with_backtest=with_backtest,
+        platform.warehouse,
+        platform.settings.home,
+        target,
+        horizon_days,
+        active_model(platform.store),
+        with_backtest=with_backtest,
     )
     return info.to_dict()
 
 
 def account_predictions(  # type: ignore[no-untyped-def]
-    wh, *, target: str | None = None, limit: int = 50, account_id: str | None = None,
+    wh,
+    *,
+    target: str | None = None,
+    limit: int = 50,
+    account_id: str | None = None,
     owner: str | None = None,
 ) -> list[dict]:
     """The latest predictions, riskiest first (one account's history with ``account_id``;

@@ -83,19 +83,24 @@ def backtest(
         # a low score means risk of churn or contraction; a high one, room to expand
         part["health_risk"] = health if target == "expansion" else -health
         parts.append(part)
-        origins.append({
-            "test_date": t.isoformat(),
-            "train_until": max(train["score_date"]).isoformat(),
-            "n_train": len(train),
-            "n_test": len(test),
-            "active": fitted.name,
-            "calibration": fitted.calibration,
-            "candidates": {
-                n: {"validation_auc": _r(r["validation_auc"])} for n, r in fitted.validation.items()
-            },
-        })
+        origins.append(
+            {
+                "test_date": t.isoformat(),
+                "train_until": max(train["score_date"]).isoformat(),
+                "n_train": len(train),
+                "n_test": len(test),
+                "active": fitted.name,
+                "calibration": fitted.calibration,
+                "candidates": {
+                    n: {"validation_auc": _r(r["validation_auc"])}
+                    for n, r in fitted.validation.items()
+                },
+            }
+        )
     if not parts:
-        raise UserError(f"no training window holds both outcomes of {target}", hint="import more history")
+        raise UserError(
+            f"no training window holds both outcomes of {target}", hint="import more history"
+        )
     res = pd.concat(parts, ignore_index=True)
     y = res[label].to_numpy(dtype=float)
     d = res["score_date"].to_numpy()

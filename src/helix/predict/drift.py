@@ -39,7 +39,11 @@ def profile(frame: pd.DataFrame, features: list[str]) -> dict[str, dict[str, lis
     for f in features:
         x = frame[f].to_numpy(dtype=float)
         present = x[~np.isnan(x)]
-        edges = sorted(set(np.quantile(present, np.linspace(0.1, 0.9, 9)).tolist())) if len(present) else []
+        edges = (
+            sorted(set(np.quantile(present, np.linspace(0.1, 0.9, 9)).tolist()))
+            if len(present)
+            else []
+        )
         out[f] = {"edges": edges, "shares": _shares(x, edges)}
     return out
 

@@ -61,12 +61,16 @@ def top_drivers(fitted: FittedModel, frame: pd.DataFrame, top: int = 3) -> list[
                 continue
             name = cols[j]
             value = values.iloc[i][name]
-            items.append({
-                "feature": name,
-                "description": _WORDS.get(name, name),
-                "value": None if pd.isna(value) else (value if isinstance(value, str) else round(float(value), 4)),
-                "effect": round(effect, 4),
-                "direction": "raises" if effect > 0 else "lowers",
-            })
+            items.append(
+                {
+                    "feature": name,
+                    "description": _WORDS.get(name, name),
+                    "value": None
+                    if pd.isna(value)
+                    else (value if isinstance(value, str) else round(float(value), 4)),
+                    "effect": round(effect, 4),
+                    "direction": "raises" if effect > 0 else "lowers",
+                }
+            )
         out.append(json.dumps(items))
     return out

@@ -19,13 +19,15 @@ def reliability(y: np.ndarray, p: np.ndarray, bins: int = BINS) -> list[dict[str
     out = []
     for i in sorted(set(idx.tolist())):
         m = idx == i
-        out.append({
-            "low": i / bins,
-            "high": (i + 1) / bins,
-            "n": int(m.sum()),
-            "mean_predicted": float(p[m].mean()),
-            "observed_rate": float(y[m].mean()),
-        })
+        out.append(
+            {
+                "low": i / bins,
+                "high": (i + 1) / bins,
+                "n": int(m.sum()),
+                "mean_predicted": float(p[m].mean()),
+                "observed_rate": float(y[m].mean()),
+            }
+        )
     return out
 
 

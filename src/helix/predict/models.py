@@ -103,7 +103,9 @@ def _predict(model: Any, name: str, frame: pd.DataFrame, numeric: list[str]) -> 
     return np.asarray(model.predict_proba(x)[:, 1], dtype=float)
 
 
-def validation_origins(days: list[date], horizon_days: int, n: int = VALIDATION_ORIGINS) -> list[date]:
+def validation_origins(
+    days: list[date], horizon_days: int, n: int = VALIDATION_ORIGINS
+) -> list[date]:
     """The latest ``n`` dates that leave at least two earlier dates whose horizon
     ends on or before them (so there is something to train on)."""
     out = []

@@ -28,7 +28,13 @@ from helix.predict.training import LABEL, Target, feature_columns, training_fram
 from helix.warehouse import Warehouse
 
 __all__ = [
-    "ModelInfo", "train_model", "list_models", "active_models", "load_model", "MODELS_CHANGE", "drift",
+    "ModelInfo",
+    "train_model",
+    "list_models",
+    "active_models",
+    "load_model",
+    "MODELS_CHANGE",
+    "drift",
 ]
 
 MODELS_CHANGE = "prediction_models"
@@ -97,12 +103,26 @@ def train_model(
         base_rate=round(float(frame[label].mean()), 4),
         candidate=fitted.name,
         calibration=fitted.calibration,
-        candidates={n: {"validation_auc": r.get("validation_auc")} for n, r in fitted.validation.items()},
+        candidates={
+            n: {"validation_auc": r.get("validation_auc")} for n, r in fitted.validation.items()
+        },
         features=fitted.numeric,
-        backtest={k: report.get(k) for k in (
-            "auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc",
-            "health_score_auc", "n_train", "n_test", "test_dates",
-        ) if k in report},  # fmt: skip
+        backtest={
+            k: report.get(k)
+            for k in (
+                "auc",
+                "pr_auc",
+                "top_decile_lift",
+                "brier",
+                "ece",
+                "baseline_auc",
+                "health_score_auc",
+                "n_train",
+                "n_test",
+                "test_dates",
+            )
+            if k in report
+        },  # fmt: skip
         profile=profile(frame, fitted.numeric),
     )
     folder = _root(home) / f"{target}-{horizon_days}d"
@@ -112,7 +132,9 @@ def train_model(
         import joblib
 
         joblib.dump(fitted, tmp / "model.joblib")
-        (tmp / "meta.json").write_text(json.dumps(info.to_dict(with_profile=True)), encoding="utf-8")
+        (tmp / "meta.json").write_text(
+            json.dumps(info.to_dict(with_profile=True)), encoding="utf-8"
+        )
         tmp.rename(folder / version)  # whole or not at all
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -131,7 +153,9 @@ def list_models(home: Path) -> list[ModelInfo]:
     for folder in sorted(root.iterdir()):
         versions = sorted((p for p in folder.iterdir() if (p / "meta.json").exists()), reverse=True)
         for i, path in enumerate(versions):
-            info = ModelInfo(**{**json.loads((path / "meta.json").read_text(encoding="utf-8")), "active": i == 0})
+            info = ModelInfo(
+                **{**json.loads((path / "meta.json").read_text(encoding="utf-8")), "active": i == 0}
+            )
             out.append(info)
     return out
 
@@ -158,21 +182,25 @@ def predict_frame(home: Path, info: ModelInfo, frame: pd.DataFrame) -> pd.DataFr
     from helix.predict.drivers import top_drivers
 
     fitted = load_model(home, info)
-    return pd.DataFrame({
-        "account_id": frame["account_id"].to_numpy(),
-        "probability": fitted.predict(frame),
-        "drivers": top_drivers(fitted, frame),
-    })
+    return pd.DataFrame(
+        {
+            "account_id": frame["account_id"].to_numpy(),
+            "probability": fitted.predict(frame),
+            "drivers": top_drivers(fitted, frame),
+        }
+    )
 
 
 def drift(home: Path, frame: pd.DataFrame) -> list[dict[str, Any]]:
     """For each active model: how far the rows of ``frame`` have moved from its training data."""
     out = []
     for info in active_models(home):
-        out.append({
-            "version": info.version,
-            "target": info.target,
-            "horizon_days": info.horizon_days,
-            **drift_report(info.profile, frame),
-        })
+        out.append(
+            {
+                "version": info.version,
+                "target": info.target,
+                "horizon_days": info.horizon_days,
+                **drift_report(info.profile, frame),
+            }
+        )
     return out

@@ -42,23 +42,27 @@ def _run(ctx: StageContext) -> StageResult:
         ctx.progress((i + 0.5) / len(models), f"{info.target} within {info.horizon_days} days")
         out = predict_frame(ctx.settings.home, info, frame)
         n = len(out)
-        tables.append(pa.Table.from_pydict(
-            {
-                "account_id": out["account_id"].tolist(),
-                "score_date": pa.array([day] * n, pa.date32()),
-                "target": [info.target] * n,
-                "horizon_days": pa.array([info.horizon_days] * n, pa.int64()),
-                "probability": out["probability"].round(6).tolist(),
-                "model_version": [info.version] * n,
-                "candidate": [info.candidate] * n,
-                "drivers": out["drivers"].tolist(),
-                "computed_at": pa.array([utcnow()] * n, pa.timestamp("us")),
-            },
-            schema=PREDICTIONS.ibis_schema().to_pyarrow(),
-        ))
+        tables.append(
+            pa.Table.from_pydict(
+                {
+                    "account_id": out["account_id"].tolist(),
+                    "score_date": pa.array([day] * n, pa.date32()),
+                    "target": [info.target] * n,
+                    "horizon_days": pa.array([info.horizon_days] * n, pa.int64()),
+                    "probability": out["probability"].round(6).tolist(),
+                    "model_version": [info.version] * n,
+                    "candidate": [info.candidate] * n,
+                    "drivers": out["drivers"].tolist(),
+                    "computed_at": pa.array([utcnow()] * n, pa.timestamp("us")),
+                },
+                schema=PREDICTIONS.ibis_schema().to_pyarrow(),
+            )
+        )
     wh.write_parts(PREDICTIONS.name, [keep, *tables])
     rows = sum(x.num_rows for x in tables)
-    return StageResult(rows={PREDICTIONS.name: rows}, notes=[f"{len(models)} model(s) scored {day}"])
+    return StageResult(
+        rows={PREDICTIONS.name: rows}, notes=[f"{len(models)} model(s) scored {day}"]
+    )
 
 
 STAGE = register(

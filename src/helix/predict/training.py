@@ -24,7 +24,13 @@ from helix.warehouse import Warehouse
 from helix.warehouse.schema import ACCOUNT_SIGNALS
 
 __all__ = [
-    "Target", "TARGETS", "LABEL", "feature_columns", "training_frame", "scoring_frame", "CATEGORICAL",
+    "Target",
+    "TARGETS",
+    "LABEL",
+    "feature_columns",
+    "training_frame",
+    "scoring_frame",
+    "CATEGORICAL",
 ]
 
 Target = Literal["churn", "expansion", "contraction"]
@@ -44,7 +50,9 @@ def feature_columns() -> list[str]:
     ]
 
 
-def training_frame(wh: Warehouse, horizon_days: int, *, last_day: date | None = None) -> pd.DataFrame:
+def training_frame(
+    wh: Warehouse, horizon_days: int, *, last_day: date | None = None
+) -> pd.DataFrame:
     """Every labelled observation: ``account_id, score_date``, the features, the
     categories and the three 0/1 labels, sorted by date then account.
 

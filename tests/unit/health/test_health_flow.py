@@ -22,6 +22,8 @@ from helix.platform import Platform
 from helix.store import Scope, create_key
 from helix.testing.demo import generate_company
 
+from ...helpers import cli_json
+
 END = date(2025, 6, 1)
 BACKTEST_KEYS = {"auc", "churn_rate_by_color", "top_decile_lift", "baseline_auc", "n_observations", "horizon_days"}
 
@@ -46,10 +48,7 @@ def home(built: Path, tmp_path: Path) -> Path:
     return dst
 
 
-def _json(home: Path, *args: str) -> Any:
-    result = CliRunner().invoke(app, ["--home", str(home), *args, "--json"])
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return json.loads(result.stdout)
+_json = cli_json
 
 
 def test_history_is_stored_with_the_model_version(built: Path) -> None:

@@ -77,8 +77,14 @@ def test_population_stability_by_hand_and_on_shifts() -> None:
     train = pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": rng.normal(0, 1, 5000)})
     prof = profile(train, ["x", "y"])
     assert len(prof["x"]["shares"]) == 11 and sum(prof["x"]["shares"]) == pytest.approx(1)
-    same = drift_report(prof, pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": rng.normal(0, 1, 5000)}))
+    same = drift_report(
+        prof, pd.DataFrame({"x": rng.normal(0, 1, 5000), "y": rng.normal(0, 1, 5000)})
+    )
     assert same["verdict"] == "stable" and same["max_psi"] < 0.1
-    moved = pd.DataFrame({"x": rng.normal(1.5, 1, 5000), "y": np.where(rng.random(5000) < 0.5, np.nan, 0.0)})
+    moved = pd.DataFrame(
+        {"x": rng.normal(1.5, 1, 5000), "y": np.where(rng.random(5000) < 0.5, np.nan, 0.0)}
+    )
     report = drift_report(prof, moved)
-    assert report["verdict"] == "retrain" and {f["feature"] for f in report["features"] if f["level"] == "major"} == {"x", "y"}
+    assert report["verdict"] == "retrain" and {
+        f["feature"] for f in report["features"] if f["level"] == "major"
+    } == {"x", "y"}

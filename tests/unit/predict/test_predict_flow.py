@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +19,8 @@ from helix.predict import training_frame
 from helix.predict.training import LABEL, feature_columns
 from helix.store import Scope, create_key
 from helix.testing.demo import generate_company
+
+from ...helpers import cli_json
 
 END = date(2025, 9, 1)
 KEYS = {"auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc", "health_score_auc",
@@ -38,10 +38,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return h
 
 
-def _json(home: Path, *args: str) -> Any:
-    result = CliRunner().invoke(app, ["--home", str(home), *args, "--json"])
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return json.loads(result.stdout)
+_json = cli_json
 
 
 def test_the_training_set_labels_only_dates_whose_horizon_has_passed(home: Path) -> None:
@@ -61,7 +58,9 @@ def test_backtest_is_time_split_and_reports_every_model(home: Path) -> None:
     assert KEYS <= set(doc) and doc["target"] == "churn" and doc["horizon_days"] == 90
     assert doc["n_train"] > doc["n_test"] > 0
     for o in doc["origins"]:  # nothing trained on could see the test date's outcomes
-        assert date.fromisoformat(o["train_until"]) + timedelta(days=90) <= date.fromisoformat(o["test_date"])
+        assert date.fromisoformat(o["train_until"]) + timedelta(days=90) <= date.fromisoformat(
+            o["test_date"]
+        )
         assert set(o["candidates"]) == {"lightgbm", "logistic"} and o["active"] in o["candidates"]
     assert set(doc["candidates"]) == {"lightgbm", "logistic"}
     assert doc["auc"] > 0.6 and doc["health_score_auc"] is not None
@@ -72,7 +71,9 @@ def test_backtest_is_time_split_and_reports_every_model(home: Path) -> None:
 def test_other_targets_and_a_bad_one(home: Path) -> None:
     doc = _json(home, "predict", "backtest", "--target", "expansion", "--horizon-days", "60")
     assert doc["target"] == "expansion" and doc["auc"] is not None
-    bad = CliRunner().invoke(app, ["--home", str(home), "predict", "backtest", "--target", "upsell"])
+    bad = CliRunner().invoke(
+        app, ["--home", str(home), "predict", "backtest", "--target", "upsell"]
+    )
     assert bad.exit_code == 1 and "must be one of" in str(bad.exception)
 
 
@@ -93,7 +94,9 @@ def test_train_registers_a_version_that_helix_run_scores_with(home: Path, tmp_pa
 
     h = tmp_path / "home"
     shutil.copytree(home, h)
-    info = _json(h, "predict", "train", "--target", "churn", "--horizon-days", "90", "--no-backtest")
+    info = _json(
+        h, "predict", "train", "--target", "churn", "--horizon-days", "90", "--no-backtest"
+    )
     assert info["active"] and info["candidate"] in {"lightgbm", "logistic"} and info["n_rows"] > 0
     models = _json(h, "predict", "models")
     assert [m["version"] for m in models if m["active"]] == [info["version"]]
@@ -103,14 +106,21 @@ def test_train_registers_a_version_that_helix_run_scores_with(home: Path, tmp_pa
         assert ran["predictions"].status == "ran"
         t = p.warehouse.table("predictions")
         n_pred = t.count().execute()
-        n_sig = p.warehouse.table("account_signals").filter(lambda s: s.score_date == END).count().execute()
+        n_sig = (
+            p.warehouse.table("account_signals")
+            .filter(lambda s: s.score_date == END)
+            .count()
+            .execute()
+        )
     assert n_pred == n_sig > 0
     rows = _json(h, "predict", "accounts", "--limit", "5")
     assert len(rows) == 5 and rows == sorted(rows, key=lambda r: -r["probability"])
     for r in rows:
         assert 0 < r["probability"] < 1 and r["model_version"] == info["version"]
         assert 1 <= len(r["drivers"]) <= 3
-        assert all(d["direction"] in {"raises", "lowers"} and d["description"] for d in r["drivers"])
+        assert all(
+            d["direction"] in {"raises", "lowers"} and d["description"] for d in r["drivers"]
+        )
     # a second version becomes the active one; the first stays listed
     again = _json(h, "predict", "train", "--no-backtest")
     versions = {m["version"]: m["active"] for m in _json(h, "predict", "models")}

@@ -1,0 +1,26 @@
+"""Small helpers several test modules share."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+
+def cli_json(home: Path, *args: str) -> Any:
+    """Run `helix --home HOME ARGS --json`, assert success, return the parsed document."""
+    from helix.cli.main import app
+
+    result = CliRunner().invoke(app, ["--home", str(home), *args, "--json"])
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return json.loads(result.stdout)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal, floats within 1e-9 (NaN equal to NaN): for comparing two backends' rows."""
+    if isinstance(a, float) and isinstance(b, float):
+        return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return bool(a == b)
