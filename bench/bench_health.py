@@ -9,7 +9,10 @@ DuckDB warehouse and times:
 * one incremental day (``helix run`` as of the next day);
 * the usage signals of one scoring date computed by Helix (Ibis on DuckDB) and by
   a plain pandas implementation over the same events (the baseline), checked
-  to agree on active users, events and logins in the last 30 days.
+  to agree on active users, events and logins in the last 30 days;
+* prediction: the 90-day churn training set, fitting each candidate alone (the
+  logistic one is the baseline), the whole selection and calibration, and
+  scoring every account of one day with probabilities and drivers.
 
 Prints one JSON line; run each size in its own process (peak RSS is the
 process's high-water mark).
@@ -104,10 +107,43 @@ def bench_health(accounts: int, months: int, work: Path) -> dict[str, Any]:
             "speedup": round(pandas_s / helix_s, 1) if helix_s else None,
             "pandas_agrees": agree,
         }
+        result["prediction"] = bench_prediction(wh, day)
     finally:
         wh.close()
     result["peak_rss_mb"] = _peak_mb()
     return result
+
+
+def bench_prediction(wh: Any, day: date) -> dict[str, Any]:
+    """Training-set build, training (each candidate alone: logistic is the baseline),
+    and scoring every account of ``day`` with probabilities and drivers."""
+    from helix.predict.drivers import top_drivers
+    from helix.predict.models import _fit, select_and_fit
+    from helix.predict.training import feature_columns, scoring_frame, training_frame
+
+    out: dict[str, Any] = {}
+    t = time.perf_counter()
+    frame = training_frame(wh, 90)
+    out["training_set"] = {"seconds": round(time.perf_counter() - t, 2), "rows": len(frame),
+                           "dates": int(frame["score_date"].nunique())}  # fmt: skip
+    numeric = feature_columns()
+    y = frame["churned"].to_numpy()
+    for name in ("lightgbm", "logistic"):
+        t = time.perf_counter()
+        _fit(name, frame, y, numeric)
+        out[f"fit_{name}_seconds"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    fitted = select_and_fit(frame, "churned", numeric, 90)
+    out["select_and_fit_seconds"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    rows = scoring_frame(wh, day)
+    fitted.predict(rows)
+    top_drivers(fitted, rows)
+    seconds = time.perf_counter() - t
+    out["daily_scoring"] = {"accounts": len(rows), "seconds": round(seconds, 2),
+                            "accounts_per_s": round(len(rows) / seconds) if seconds else None}  # fmt: skip
+    out["peak_rss_mb"] = _peak_mb()
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
