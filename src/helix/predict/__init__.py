@@ -82,10 +82,9 @@ def run_drift(platform) -> dict:  # type: ignore[no-untyped-def]
     from helix.errors import UserError
     from helix.health.data import signal_dates
     from helix.predict.registry import drift
-    from helix.predict.training import scoring_frame
 
     days = signal_dates(platform.warehouse)
     if not days:
         raise UserError("no signals yet", hint="run `helix run` first")
-    frame = scoring_frame(platform.warehouse, days[-1])
-    return {"score_date": days[-1].isoformat(), "models": drift(platform.settings.home, frame)}
+    models = drift(platform.settings.home, platform.warehouse, days[-1])
+    return {"score_date": days[-1].isoformat(), "models": models}

@@ -22,7 +22,7 @@ from helix.health.model import HealthModel
 from helix.health.scoring import score_frame
 from helix.predict.metrics import reliability, scores
 from helix.predict.models import CANDIDATES, select_and_fit, validation_origins
-from helix.predict.training import LABEL, Target, feature_columns
+from helix.predict.training import LABEL, Target, model_features
 
 __all__ = ["backtest", "TEST_DATES"]
 
@@ -54,7 +54,7 @@ def backtest(
     """The backtest document (see the module docstring) of ``frame``
     (:func:`helix.predict.training.training_frame`)."""
     label = LABEL[target]
-    numeric = feature_columns()
+    numeric = model_features(frame)
     days = sorted(set(frame["score_date"]))
     tests = _test_dates(days, horizon_days, test_dates)
     if not tests:

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helix.predict.event_features import describe
 from helix.predict.models import FittedModel, _design
 from helix.predict.training import CATEGORICAL
 from helix.signals.registry import SIGNALS
@@ -64,7 +65,7 @@ def top_drivers(fitted: FittedModel, frame: pd.DataFrame, top: int = 3) -> list[
             items.append(
                 {
                     "feature": name,
-                    "description": _WORDS.get(name, name),
+                    "description": _WORDS.get(name) or describe(name, fitted.event_types) or name,
                     "value": None
                     if pd.isna(value)
                     else (value if isinstance(value, str) else round(float(value), 4)),

@@ -134,6 +134,7 @@ class FittedModel:
     calibration: Calibration | None
     calibrator: Any
     validation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    event_types: list[str] = field(default_factory=list)  # the types its event features are of
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Calibrated probabilities for the rows of ``frame``, within [0.005, 0.995]:
@@ -224,4 +225,12 @@ def select_and_fit(
         dv = np.concatenate([d for _, _, d in oof[best]])
         calibration, calibrator = choose_calibration(raw, yv, dv)
     results[best]["calibration"] = calibration
-    return FittedModel(best, results[best]["_model"], numeric, calibration, calibrator, results)
+    return FittedModel(
+        best,
+        results[best]["_model"],
+        numeric,
+        calibration,
+        calibrator,
+        results,
+        event_types=list(frame.attrs.get("event_types", [])),
+    )

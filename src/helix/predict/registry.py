@@ -24,7 +24,7 @@ from helix.health.model import HealthModel
 from helix.predict.backtest import backtest
 from helix.predict.drift import drift_report, profile
 from helix.predict.models import FittedModel, select_and_fit
-from helix.predict.training import LABEL, Target, feature_columns, training_frame
+from helix.predict.training import LABEL, Target, model_features, training_frame
 from helix.warehouse import Warehouse
 
 __all__ = [
@@ -85,7 +85,7 @@ def train_model(
     """Fit ``target`` on every labelled observation, backtest it, store a new version."""
     frame = training_frame(wh, horizon_days)
     label = LABEL[target]
-    fitted = select_and_fit(frame, label, feature_columns(), horizon_days)
+    fitted = select_and_fit(frame, label, model_features(frame), horizon_days)
     report = backtest(frame, target, horizon_days, health_model) if with_backtest else {}
     for r in fitted.validation.values():
         r.pop("_model", None)  # only the active candidate is kept
@@ -177,11 +177,10 @@ def load_model(home: Path, info: ModelInfo) -> FittedModel:
     return model
 
 
-def predict_frame(home: Path, info: ModelInfo, frame: pd.DataFrame) -> pd.DataFrame:
-    """``account_id, probability, drivers`` for the rows of ``frame`` with model ``info``."""
+def predict_frame(fitted: FittedModel, frame: pd.DataFrame) -> pd.DataFrame:
+    """``account_id, probability, drivers`` for the rows of ``frame``."""
     from helix.predict.drivers import top_drivers
 
-    fitted = load_model(home, info)
     return pd.DataFrame(
         {
             "account_id": frame["account_id"].to_numpy(),
@@ -191,10 +190,13 @@ def predict_frame(home: Path, info: ModelInfo, frame: pd.DataFrame) -> pd.DataFr
     )
 
 
-def drift(home: Path, frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """For each active model: how far the rows of ``frame`` have moved from its training data."""
+def drift(home: Path, wh: Warehouse, day: Any) -> list[dict[str, Any]]:
+    """For each active model: how far the rows of ``day`` have moved from its training data."""
+    from helix.predict.training import scoring_frame
+
     out = []
     for info in active_models(home):
+        frame = scoring_frame(wh, day, load_model(home, info).event_types)
         out.append(
             {
                 "version": info.version,

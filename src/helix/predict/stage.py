@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from helix.health.data import signal_dates
 from helix.pipeline.registry import Stage, StageContext, StageResult, register
-from helix.predict.registry import MODELS_CHANGE, active_models, predict_frame
+from helix.predict.registry import MODELS_CHANGE, active_models, load_model, predict_frame
 from helix.predict.training import scoring_frame
 from helix.warehouse.connection import utcnow
 from helix.warehouse.schema import ACCOUNT_SIGNALS, PREDICTIONS
@@ -34,13 +34,13 @@ def _run(ctx: StageContext) -> StageResult:
     if not days:
         return StageResult(rows={PREDICTIONS.name: 0}, notes=["no signals to score"])
     day = days[-1]
-    frame = scoring_frame(wh, day)
     t = wh.table(PREDICTIONS.name)
     keep = t.filter(t.score_date != day)
     tables = []
     for i, info in enumerate(models):
         ctx.progress((i + 0.5) / len(models), f"{info.target} within {info.horizon_days} days")
-        out = predict_frame(ctx.settings.home, info, frame)
+        fitted = load_model(ctx.settings.home, info)
+        out = predict_frame(fitted, scoring_frame(wh, day, fitted.event_types))
         n = len(out)
         tables.append(
             pa.Table.from_pydict(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+import ibis.expr.types as ir
 import pandas as pd
 
 from helix.errors import UserError
@@ -50,13 +51,43 @@ def feature_columns() -> list[str]:
     ]
 
 
+def model_features(frame: pd.DataFrame) -> list[str]:
+    """The numeric features of a frame from :func:`training_frame` or :func:`scoring_frame`:
+    the signals, then the event-type features of the types it was built with."""
+    from helix.predict.event_features import event_feature_names
+
+    return [*feature_columns(), *event_feature_names(frame.attrs.get("event_types", []))]
+
+
+def _with_event_features(
+    wh: Warehouse, j: ir.Table, days: list[date], types: list[str] | None
+) -> tuple[ir.Table, list[str]]:
+    from helix.predict.event_features import event_feature_names, event_features, top_event_types
+
+    types = top_event_types(wh) if types is None else types
+    ev = event_features(wh, days, types)
+    if ev is None:
+        return j, types
+    j = left_join(j, ev, ["account_id", "score_date"])
+    counts = {
+        n: j[n].fill_null(0.0) for n, (_, w) in event_feature_names(types).items() if w is not None
+    }
+    return j.mutate(**counts), types
+
+
 def training_frame(
-    wh: Warehouse, horizon_days: int, *, last_day: date | None = None
+    wh: Warehouse,
+    horizon_days: int,
+    *,
+    last_day: date | None = None,
+    event_types: list[str] | None = None,
 ) -> pd.DataFrame:
     """Every labelled observation: ``account_id, score_date``, the features, the
     categories and the three 0/1 labels, sorted by date then account.
 
     ``last_day`` is "today" for labelling (default: the last stored signal date).
+    ``event_types`` get features of their own (default: the most frequent ones);
+    the frame's ``attrs["event_types"]`` says which (see :func:`model_features`).
     """
     days = signal_dates(wh)
     if not days:
@@ -76,20 +107,24 @@ def training_frame(
         "account_id", "score_date", *LABEL.values()
     )
     j = sig.join(out, ["account_id", "score_date"])
+    j, types = _with_event_features(wh, j, usable, event_types)
+    return _finish(wh, j, types, ["score_date", "account_id"])
+
+
+def _finish(wh: Warehouse, j: ir.Table, types: list[str], order: list[str]) -> pd.DataFrame:
     acc = wh.table("accounts").select("account_id", *CATEGORICAL)
-    j = left_join(j, acc, "account_id")
-    df = j.to_pyarrow().to_pandas()
+    df = left_join(j, acc, "account_id").to_pyarrow().to_pandas()
     for c in CATEGORICAL:
         df[c] = df[c].fillna("(none)").astype(str)
-    return df.sort_values(["score_date", "account_id"], kind="stable").reset_index(drop=True)
+    df = df.sort_values(order, kind="stable").reset_index(drop=True)
+    df.attrs["event_types"] = list(types)
+    return df
 
 
-def scoring_frame(wh: Warehouse, day: date) -> pd.DataFrame:
-    """The features of every account with signals on ``day`` (no labels: the future)."""
+def scoring_frame(wh: Warehouse, day: date, event_types: list[str] | None = None) -> pd.DataFrame:
+    """The features of every account with signals on ``day`` (no labels: the future);
+    ``event_types`` as in :func:`training_frame` (a model passes the ones it learnt)."""
     sig = wh.table(ACCOUNT_SIGNALS.name)
     sig = sig.filter(sig.score_date == day).select("account_id", "score_date", *feature_columns())
-    acc = wh.table("accounts").select("account_id", *CATEGORICAL)
-    df = left_join(sig, acc, "account_id").to_pyarrow().to_pandas()
-    for c in CATEGORICAL:
-        df[c] = df[c].fillna("(none)").astype(str)
-    return df.sort_values("account_id", kind="stable").reset_index(drop=True)
+    j, types = _with_event_features(wh, sig, [day], event_types)
+    return _finish(wh, j, types, ["account_id"])

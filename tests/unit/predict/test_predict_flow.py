@@ -139,7 +139,9 @@ def test_train_registers_a_version_that_helix_run_scores_with(home: Path, tmp_pa
     drift = _json(h, "predict", "drift")
     assert [m["version"] for m in drift["models"]] == [again["version"]]
     assert drift["models"][0]["verdict"] in {"stable", "watch", "retrain"}
-    assert {f["feature"] for f in drift["models"][0]["features"]} == set(feature_columns())
+    features = {f["feature"] for f in drift["models"][0]["features"]}
+    assert set(feature_columns()) < features  # the signals, and the event-type features
+    assert any(f.startswith("ev_t0_") for f in features)
     assert http.get("/api/v1/predictions/drift", headers=auth).json() == drift
 
 
