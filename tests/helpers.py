@@ -24,3 +24,19 @@ def same_value(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
     return bool(a == b)
+
+
+def demo_home(base: Path, *, accounts: int, months: int, seed: int, end: Any) -> Path:
+    """A data directory holding a generated company, imported and run as of ``end``."""
+    from helix.config import Settings
+    from helix.ingest.service import run_import
+    from helix.pipeline import run_pipeline
+    from helix.platform import Platform
+    from helix.testing.demo import generate_company
+
+    generate_company(base / "co", accounts=accounts, months=months, seed=seed, end=end)
+    home = base / "home"
+    with Platform(Settings.load(home)) as p:
+        run_import(p, base / "co", actor="test")
+        run_pipeline(p.warehouse, as_of=end, settings=p.settings)
+    return home

@@ -90,7 +90,7 @@ def backtest_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Train on earlier observation dates, test on later ones, and report the figures."""
-    from helix.predict import run_backtest
+    from helix.predict.service import run_backtest
 
     _check_target(target)
     with Platform(settings_of(ctx)) as platform:
@@ -138,7 +138,7 @@ def train_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Train on every labelled observation, backtest, and register a new active version."""
-    from helix.predict import run_train
+    from helix.predict.service import run_train
 
     _check_target(target)
     with Platform(settings_of(ctx)) as platform:
@@ -175,7 +175,7 @@ def accounts_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """The latest predictions, most likely first, with the reasons."""
-    from helix.predict import account_predictions
+    from helix.predict.service import account_predictions
 
     _check_target(target)
     with Platform(settings_of(ctx)) as platform:
@@ -196,7 +196,7 @@ def accounts_cmd(
 @predict_app.command("drift")
 def drift_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """How far today's data has moved from each active model's training data (PSI per feature)."""
-    from helix.predict import run_drift
+    from helix.predict.service import run_drift
 
     with Platform(settings_of(ctx)) as platform:
         doc = run_drift(platform)

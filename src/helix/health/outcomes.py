@@ -16,7 +16,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from helix.signals import dates_table, mrr_on
-from helix.signals._join import left_join
+from helix.signals._join import flag, left_join
 
 __all__ = ["outcomes", "labelled_dates"]
 
@@ -27,7 +27,7 @@ def labelled_dates(days: list[date], horizon_days: int, last_day: date) -> list[
 
 
 def _01(condition: ir.BooleanValue) -> ir.IntegerValue:
-    return ibis.ifelse(condition, 1, 0).cast(dt.int64)
+    return flag(condition).cast(dt.int64)
 
 
 def outcomes(subscriptions: ir.Table, days: list[date], horizon_days: int) -> ir.Table:
@@ -42,7 +42,7 @@ def outcomes(subscriptions: ir.Table, days: list[date], horizon_days: int) -> ir
     return j.select(
         "account_id",
         "score_date",
-        # (0/1 through ifelse: PostgreSQL casts no boolean to bigint)
+        # (0/1 through flag(): PostgreSQL casts no boolean to bigint)
         churned=_01(m <= 0),
         contracted=_01((m > 0) & (m < j.mrr)),
         expanded=_01(m > j.mrr),

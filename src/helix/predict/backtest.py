@@ -21,7 +21,13 @@ from helix.errors import UserError
 from helix.health.model import HealthModel
 from helix.health.scoring import score_frame
 from helix.predict.metrics import reliability, scores
-from helix.predict.models import CANDIDATES, select_and_fit, validation_origins
+from helix.predict.models import (
+    CANDIDATES,
+    both_outcomes,
+    select_and_fit,
+    trained_before,
+    validation_origins,
+)
 from helix.predict.training import LABEL, Target, model_features
 
 __all__ = ["backtest", "TEST_DATES"]
@@ -67,10 +73,9 @@ def backtest(
     origins: list[dict[str, Any]] = []
     n_train = 0
     for t in tests:
-        train = frame[frame["score_date"] + timedelta(days=horizon_days) <= t]
+        train = trained_before(frame, t, horizon_days)
         test = frame[frame["score_date"] == t]
-        y_tr = train[label].to_numpy()
-        if y_tr.sum() == 0 or y_tr.sum() == len(y_tr):
+        if not both_outcomes(train[label].to_numpy()):
             continue
         fitted = select_and_fit(train, label, numeric, horizon_days)
         n_train = len(train)

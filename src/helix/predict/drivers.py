@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from helix.predict.event_features import describe
-from helix.predict.models import FittedModel, _design
+from helix.predict.models import FittedModel, model_input
 from helix.predict.training import CATEGORICAL
 from helix.signals.registry import SIGNALS
 
@@ -28,15 +28,13 @@ _WORDS["segment"] = "The account's segment."
 def contributions(fitted: FittedModel, frame: pd.DataFrame) -> pd.DataFrame:
     """Per row of ``frame``, each feature's contribution to the log-odds (columns = features)."""
     names = [*fitted.numeric, *CATEGORICAL]
-    x = _design(frame, fitted.numeric)
+    x = model_input(fitted.name, frame, fitted.numeric, fitted.model)
     if fitted.name == "lightgbm":
-        for c in CATEGORICAL:
-            x[c] = pd.Categorical(x[c], categories=fitted.model.booster_.pandas_categorical[0])
         raw = np.asarray(fitted.model.predict(x, pred_contrib=True))
         return pd.DataFrame(raw[:, : len(names)], columns=names, index=frame.index)
     prep = fitted.model.named_steps["prep"]
     coef = fitted.model.named_steps["model"].coef_[0]
-    z = prep.transform(x.astype({c: str for c in CATEGORICAL}))
+    z = prep.transform(x)
     z = z.toarray() if hasattr(z, "toarray") else np.asarray(z)
     out = pd.DataFrame(0.0, columns=names, index=frame.index)
     for j, col in enumerate(prep.get_feature_names_out()):

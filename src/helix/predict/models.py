@@ -84,23 +84,40 @@ def _design(frame: pd.DataFrame, numeric: list[str]) -> pd.DataFrame:
     return x
 
 
-def _fit(name: str, frame: pd.DataFrame, y: np.ndarray, numeric: list[str]) -> Any:
-    model = make_candidate(name, numeric)
+def model_input(
+    name: str, frame: pd.DataFrame, numeric: list[str], model: Any = None
+) -> pd.DataFrame:
+    """The rows of ``frame`` as candidate ``name`` takes them: categories as text for the
+    logistic model; for a fitted LightGBM (``model``), the categories it learnt, in order."""
     x = _design(frame, numeric)
     if name == "logistic":
-        x = x.astype({c: str for c in CATEGORICAL})
-    model.fit(x, y)
+        return x.astype({c: str for c in CATEGORICAL})
+    if model is not None:
+        for c in CATEGORICAL:
+            x[c] = pd.Categorical(x[c], categories=model.booster_.pandas_categorical[0])
+    return x
+
+
+def _fit(name: str, frame: pd.DataFrame, y: np.ndarray, numeric: list[str]) -> Any:
+    model = make_candidate(name, numeric)
+    model.fit(model_input(name, frame, numeric), y)
     return model
 
 
 def _predict(model: Any, name: str, frame: pd.DataFrame, numeric: list[str]) -> np.ndarray:
-    x = _design(frame, numeric)
-    if name == "logistic":
-        x = x.astype({c: str for c in CATEGORICAL})
-    else:  # the categories LightGBM learnt, in the same order
-        for c in CATEGORICAL:
-            x[c] = pd.Categorical(x[c], categories=model.booster_.pandas_categorical[0])
+    x = model_input(name, frame, numeric, model)
     return np.asarray(model.predict_proba(x)[:, 1], dtype=float)
+
+
+def trained_before(frame: pd.DataFrame, day: Any, horizon_days: int) -> pd.DataFrame:
+    """The observations whose horizon ended on or before ``day``: all a model judged
+    on ``day`` may learn from."""
+    return frame[frame["score_date"] + timedelta(days=horizon_days) <= day]
+
+
+def both_outcomes(y: np.ndarray) -> bool:
+    """Whether ``y`` holds both outcomes (a model needs both to learn anything)."""
+    return 0 < y.sum() < len(y)
 
 
 def validation_origins(
@@ -121,7 +138,7 @@ def validation_origins(
 def _auc(y: np.ndarray, p: np.ndarray) -> float | None:
     from sklearn.metrics import roc_auc_score
 
-    return float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else None
+    return float(roc_auc_score(y, p)) if both_outcomes(y) else None
 
 
 @dataclass
@@ -174,7 +191,7 @@ def choose_calibration(
     order = np.argsort(days, kind="stable")
     raw, y, days = raw[order], y[order], days[order]
     cut = len(raw) // 2
-    if y[:cut].sum() == 0 or y[cut:].sum() == 0 or y.sum() == len(y):
+    if not (both_outcomes(y[:cut]) and both_outcomes(y[cut:])):
         return None, None
     fitted = _calibrators(raw[:cut], y[:cut])
     brier = {k: float(np.mean((_apply(k, c, raw[cut:]) - y[cut:]) ** 2)) for k, c in fitted.items()}
@@ -195,10 +212,10 @@ def select_and_fit(
     for name in CANDIDATES:
         aucs = []
         for origin in origins:
-            train = frame[frame["score_date"] + timedelta(days=horizon_days) <= origin]
+            train = trained_before(frame, origin, horizon_days)
             valid = frame[frame["score_date"] == origin]
             y_tr = train[label].to_numpy()
-            if y_tr.sum() == 0 or y_tr.sum() == len(y_tr):
+            if not both_outcomes(y_tr):
                 continue
             model = _fit(name, train, y_tr, numeric)
             p = _predict(model, name, valid, numeric)
@@ -213,7 +230,7 @@ def select_and_fit(
         }
     scored = {n: r["validation_auc"] for n, r in results.items() if r["validation_auc"] is not None}
     best = max(scored, key=lambda n: scored[n]) if scored else "logistic"
-    if y_all.sum() == 0 or y_all.sum() == len(y_all):
+    if not both_outcomes(y_all):
         raise ValueError("the training rows hold only one outcome")
     for name in CANDIDATES:
         results[name]["_model"] = _fit(name, frame, y_all, numeric)

@@ -254,6 +254,7 @@ class Warehouse:
         """
         name = self.scratch_name(hint)
         if self.backend == "duckdb":  # session-local, like the scratch tables
+            self.con._run_pre_execute_hooks(expr)  # registers in-memory tables it reads
             self.con.con.execute(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(expr)}')
         else:
             self.con.create_view(name, expr)

@@ -16,13 +16,11 @@ from typer.testing import CliRunner
 from helix.api.app import create_app
 from helix.cli.main import app
 from helix.config import Settings
-from helix.ingest.service import run_import
 from helix.pipeline import run_pipeline
 from helix.platform import Platform
 from helix.store import Scope, create_key
-from helix.testing.demo import generate_company
 
-from ...helpers import cli_json
+from ...helpers import cli_json, demo_home
 
 END = date(2025, 6, 1)
 BACKTEST_KEYS = {"auc", "churn_rate_by_color", "top_decile_lift", "baseline_auc", "n_observations", "horizon_days"}
@@ -31,13 +29,7 @@ BACKTEST_KEYS = {"auc", "churn_rate_by_color", "top_decile_lift", "baseline_auc"
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with 400 accounts over 18 months, imported and run (shared, read-mostly)."""
-    base = tmp_path_factory.mktemp("health")
-    generate_company(base / "co", accounts=400, months=18, seed=5, end=END)
-    home = base / "home"
-    with Platform(Settings.load(home)) as p:
-        run_import(p, base / "co", actor="test")
-        run_pipeline(p.warehouse, as_of=END, settings=p.settings)
-    return home
+    return demo_home(tmp_path_factory.mktemp("health"), accounts=400, months=18, seed=5, end=END)
 
 
 @pytest.fixture

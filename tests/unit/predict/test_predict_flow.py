@@ -12,15 +12,13 @@ from typer.testing import CliRunner
 from helix.api.app import create_app
 from helix.cli.main import app
 from helix.config import Settings
-from helix.ingest.service import run_import
 from helix.pipeline import run_pipeline
 from helix.platform import Platform
 from helix.predict import training_frame
 from helix.predict.training import LABEL, feature_columns
 from helix.store import Scope, create_key
-from helix.testing.demo import generate_company
 
-from ...helpers import cli_json
+from ...helpers import cli_json, demo_home
 
 END = date(2025, 9, 1)
 KEYS = {"auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc", "health_score_auc",
@@ -29,13 +27,7 @@ KEYS = {"auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc", "hea
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("predict")
-    generate_company(base / "co", accounts=600, months=20, seed=9, end=END)
-    h = base / "home"
-    with Platform(Settings.load(h)) as p:
-        run_import(p, base / "co", actor="test")
-        run_pipeline(p.warehouse, as_of=END, settings=p.settings)
-    return h
+    return demo_home(tmp_path_factory.mktemp("predict"), accounts=600, months=20, seed=9, end=END)
 
 
 _json = cli_json

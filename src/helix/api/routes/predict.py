@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query
 
 from helix.api.deps import PlatformDep, ReadAccess, WarehouseDep
 from helix.api.problems import Problem
-from helix.predict import account_predictions, run_backtest, run_drift
+from helix.predict.service import account_predictions, run_backtest, run_drift
 from helix.predict.registry import list_models
 
 router = APIRouter(tags=["predictions"])
