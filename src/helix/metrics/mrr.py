@@ -1,7 +1,8 @@
 """MRR at a date and the MRR movements ledger (one row per account and month).
 
 The ledger is :func:`helix.metrics.movements.period_movements` over calendar
-months: for month M the window is ``[first day of M, first day of M+1)``, cut
+months (computed by :func:`~helix.metrics.movements.monthly_movements`, which
+gives the same rows faster): for month M the window is ``[first day of M, first day of M+1)``, cut
 at ``as_of`` for the month holding it. Because MRR is measured at the two
 instants, a change effective on the 1st of a month is a movement of the
 *previous* month (it is already in force at that month's closing instant),
@@ -19,7 +20,13 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from helix.metrics.movements import Sources, period_movements, positive_rows, to_cents
+from helix.metrics.movements import (
+    Sources,
+    monthly_movements,
+    period_movements,
+    positive_rows,
+    to_cents,
+)
 from helix.metrics.periods import Period, cents, check_window, month_periods
 from helix.warehouse import Warehouse
 from helix.warehouse.schema import MRR_MOVEMENTS
@@ -131,7 +138,7 @@ def ledger_parts(
 def _ledger_rows(
     src: Sources, periods: Sequence[Period], as_of: date, first_starts: ir.Table | None
 ) -> ir.Table:
-    m = period_movements(src, periods, first_starts=first_starts)
+    m = monthly_movements(src, periods, first_starts=first_starts)
     schema = MRR_MOVEMENTS.ibis_schema()
     out = m.select(
         account_id=m.account_id,

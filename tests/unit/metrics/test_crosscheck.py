@@ -115,7 +115,9 @@ def test_the_demo_company_matches_pandas(tmp_path: Any) -> None:
         for p, lib in zip(months, retention_for_periods(wh, months), strict=True):
             _assert_same(lib, reference.window_metrics(*frames, p.start, p.end))
         segment = rows("accounts", ["segment"])[0]["segment"]
-        assert [w.to_dict(detail=True) for w in retention_for_periods(wh, months, segment=segment)] == [
+        assert [
+            w.to_dict(detail=True) for w in retention_for_periods(wh, months, segment=segment)
+        ] == [
             w.to_dict(detail=True)
             for w in retention_for_periods(wh, months, segment=segment, use_ledger=False)
         ]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,7 +23,8 @@ from helix.metrics import (
     total_mrr,
     window_ledger,
 )
-from helix.metrics.periods import add_months, month_start
+from helix.metrics.movements import monthly_movements, period_movements
+from helix.metrics.periods import add_months, month_periods, month_start
 from helix.warehouse import Warehouse
 
 from .conftest import load_history
@@ -33,8 +35,6 @@ PROPERTY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
 
 
 @given(h=histories(), window=windows())
@@ -170,3 +170,50 @@ def test_ledger_rolls_forward_and_equals_one_month_windows(
         for t in totals.values()
     )
     assert totals[first]["start_mrr"] + grand == totals[month_start(periods[-1].start)]["end_mrr"]
+
+
+@given(
+    h=histories(max_accounts=6),
+    first=st.dates(date(2022, 11, 1), date(2024, 6, 1)),
+    as_of=st.dates(date(2023, 1, 2), date(2025, 6, 1)),
+)
+@PROPERTY
+def test_monthly_engine_equals_the_window_engine(
+    mwh: Warehouse, h: dict[str, Any], first: date, as_of: date
+) -> None:
+    """The ledger's change-point engine gives exactly the rows of the general one."""
+    load_history(mwh, h)
+    periods = month_periods(first, as_of)
+    if not periods:
+        return
+    src = Sources.of(mwh)
+    key = ("account_id", "period_id")
+
+    def rows(table: Any) -> list[dict[str, Any]]:
+        out = table.to_pyarrow().to_pylist()
+        for r in out:
+            if r["movement"] not in ("new", "reactivation"):
+                r["first_start"] = None  # only filled on activations by the monthly engine
+        return sorted(out, key=lambda r: tuple(r[k] for k in key))
+
+    assert rows(monthly_movements(src, periods)) == rows(period_movements(src, periods))
+
+
+def test_monthly_engine_refuses_windows_that_are_not_consecutive_months(mwh: Warehouse) -> None:
+    src = Sources.of(mwh)
+    with pytest.raises(ValueError, match="consecutive"):
+        monthly_movements(
+            src,
+            [
+                Period(date(2024, 1, 1), date(2024, 2, 1)),
+                Period(date(2024, 3, 1), date(2024, 4, 1)),
+            ],
+        )
+    with pytest.raises(ValueError, match="cut short"):
+        monthly_movements(
+            src,
+            [
+                Period(date(2024, 1, 1), date(2024, 1, 15)),
+                Period(date(2024, 1, 15), date(2024, 2, 1)),
+            ],
+        )
