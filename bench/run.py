@@ -6,7 +6,8 @@ Cases (sizes can be cut with --quick):
   minutes and its memory grows with the file);
 * demo company generation throughput (bench_demo.py);
 * the retention ledger and series at several account counts (bench_metrics.py);
-* the health signals backfill, one incremental day and a pandas baseline (bench_health.py).
+* the health signals backfill, one incremental day and a pandas baseline (bench_health.py);
+* prediction: training set, training and daily scoring at 100k accounts (bench_predict.py).
 
 Figures are time, throughput and peak RSS of the process that ran the case.
 """
@@ -77,6 +78,14 @@ def health_cases(sizes: list[int]) -> list[dict]:
     return out
 
 
+def predict_cases(sizes: list[int]) -> list[dict]:
+    out = []
+    for n in sizes:
+        print(f"prediction: training set, training, daily scoring, {n:,} accounts ...", file=sys.stderr, flush=True)
+        out.append({"case": "predict", **_run(["bench/bench_predict.py", "--accounts", str(n)])})
+    return out
+
+
 def metrics_cases(sizes: list[int]) -> list[dict]:
     if not (HERE / "bench_metrics.py").exists():
         return []
@@ -94,12 +103,13 @@ def main() -> None:
     demo_sizes = [1_000] if args.quick else [10_000, 100_000]  # 100k accounts: ~160M events
     metric_sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
     health_sizes = [1_000] if args.quick else [10_000]
+    predict_sizes = [1_000] if args.quick else [100_000]
     t0 = time.perf_counter()
     report = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
         "results": [*import_cases(import_sizes), *demo_cases(demo_sizes), *metrics_cases(metric_sizes),
-                    *health_cases(health_sizes)],
+                    *health_cases(health_sizes), *predict_cases(predict_sizes)],
     }
     report["seconds"] = round(time.perf_counter() - t0, 1)
     out_dir = HERE / "results"

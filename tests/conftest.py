@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# two test workers share the machine's cores: one LightGBM thread each (see model_threads)
+os.environ.setdefault("HELIX_MODEL_THREADS", "1")
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "HELIX_TEST_POSTGRES_URL", "postgresql://root@127.0.0.1:5432/test"
 )

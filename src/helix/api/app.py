@@ -80,7 +80,14 @@ def _include_optional_routers(app: FastAPI) -> None:
     """Routers of capabilities that are present in this build."""
     import importlib
 
-    for module in ("helix.api.routes.metrics", "helix.api.routes.health", "helix.api.routes.predict"):
+    for module in (
+        "helix.api.routes.metrics",
+        "helix.api.routes.health",
+        "helix.api.routes.predict",
+        "helix.api.routes.expansion",
+        "helix.api.routes.forecast",
+        "helix.api.routes.forensics",
+    ):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -69,7 +69,18 @@ def settings_of(ctx: typer.Context) -> Settings:
 
 
 def _register_commands() -> None:
-    from helix.cli import admin, data, demo, health, metrics, predict, serve
+    from helix.cli import (
+        admin,
+        data,
+        demo,
+        expansion,
+        forecast,
+        forensics,
+        health,
+        metrics,
+        predict,
+        serve,
+    )
 
     data.register(app)
     demo.register(app)
@@ -78,6 +89,9 @@ def _register_commands() -> None:
     metrics.register(app)
     health.register(app)
     predict.register(app)
+    expansion.register(app)
+    forecast.register(app)
+    forensics.register(app)
 
 
 _register_commands()

@@ -18,7 +18,10 @@ predict_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
-    """Add the `predict` command group to ``app``."""
+    """Add the `predict` command group (with `predict survival`) to ``app``."""
+    from helix.cli import survival
+
+    survival.register(predict_app)
     app.add_typer(predict_app, name="predict")
 
 
@@ -74,7 +77,8 @@ def _render(d: dict[str, Any]) -> None:
     for o in d["origins"]:
         cands = ", ".join(f"{n} {_f(c['validation_auc'])}" for n, c in o["candidates"].items())
         out.print(
-            f"  {o['test_date']}: chose {o['active']} (validation AUC {cands}), calibration {o['calibration']}"
+            f"  {o['test_date']}: chose {o['active']} (validation AUC {cands}), "
+            f"calibration {o['calibration']}"
         )
 
 
@@ -118,7 +122,8 @@ def _render_model(d: dict[str, Any]) -> None:
         f"{' (active)' if d['active'] else ''}: {d['candidate']}, calibration {d['calibration']}"
     )
     out.print(
-        f"  trained {d['trained_at']} on {d['n_rows']:,} observations {d['data_from']}..{d['data_to']}"
+        f"  trained {d['trained_at']} on {d['n_rows']:,} observations "
+        f"{d['data_from']}..{d['data_to']}"
     )
     if b:
         out.print(

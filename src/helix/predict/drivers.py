@@ -23,6 +23,9 @@ __all__ = ["contributions", "top_drivers"]
 
 _WORDS = {s.name: s.description for s in SIGNALS}
 _WORDS["segment"] = "The account's segment."
+_WORDS["industry"] = "The account's industry."
+_WORDS["region"] = "The account's region."
+_WORDS["plan"] = "The plan of the account's largest subscription line."
 
 
 def contributions(fitted: FittedModel, frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,8 @@ half of those predictions.
 
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -41,6 +43,18 @@ def _signed_log(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.log1p(np.abs(x))
 
 
+def model_threads() -> int:
+    """Threads LightGBM may use: ``HELIX_MODEL_THREADS`` if set, else every CPU (at most 8).
+
+    Test runs with several workers set it to 1: OpenMP threads that outnumber the
+    cores spin against each other and make each fit many times slower.
+    """
+    value = os.environ.get("HELIX_MODEL_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(8, os.cpu_count() or 1))
+
+
 def make_candidate(name: str, numeric: list[str], seed: int = 0) -> Any:
     """An unfitted scikit-learn-compatible classifier for candidate ``name``."""
     if name == "lightgbm":
@@ -56,7 +70,7 @@ def make_candidate(name: str, numeric: list[str], seed: int = 0) -> Any:
             colsample_bytree=0.8,
             reg_lambda=1.0,
             random_state=seed,
-            n_jobs=2,
+            n_jobs=model_threads(),
             verbose=-1,
         )
     if name == "logistic":
@@ -93,8 +107,8 @@ def model_input(
     if name == "logistic":
         return x.astype({c: str for c in CATEGORICAL})
     if model is not None:
-        for c in CATEGORICAL:
-            x[c] = pd.Categorical(x[c], categories=model.booster_.pandas_categorical[0])
+        for i, c in enumerate(CATEGORICAL):
+            x[c] = pd.Categorical(x[c], categories=model.booster_.pandas_categorical[i])
     return x
 
 

@@ -3,19 +3,28 @@
 Scores the signals of the as-of date (or the latest stored date before it)
 with each active registered model and writes ``predictions``; rows of that
 date and model target are replaced, earlier dates are kept (the history of
-what was predicted, and by which version).
+what was predicted, and by which version). With an active survival model
+(`helix predict survival train`) it also writes each account's time to churn
+into ``churn_timing``, the same way.
 """
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+import pandas as pd
 import pyarrow as pa
 
 from helix.health.data import signal_dates
 from helix.pipeline.registry import Stage, StageContext, StageResult, register
 from helix.predict.registry import MODELS_CHANGE, active_models, load_model, predict_frame
+from helix.predict.survival import HORIZONS
+from helix.predict.survival_registry import active_survival, load_survival
 from helix.predict.training import scoring_frame
+from helix.warehouse import Warehouse
 from helix.warehouse.connection import utcnow
-from helix.warehouse.schema import ACCOUNT_SIGNALS, PREDICTIONS
+from helix.warehouse.schema import ACCOUNT_SIGNALS, CHURN_TIMING, PREDICTIONS
 
 __all__ = ["STAGE"]
 
@@ -24,8 +33,10 @@ def _run(ctx: StageContext) -> StageResult:
     wh = ctx.warehouse
     if ctx.settings is None:
         return StageResult(rows={PREDICTIONS.name: 0}, notes=["no data directory: no models"])
-    models = active_models(ctx.settings.home)
-    if not models:
+    home = ctx.settings.home
+    models = active_models(home)
+    timing = active_survival(home)
+    if not models and timing is None:
         return StageResult(
             rows={PREDICTIONS.name: 0},
             notes=["no trained model yet: `helix predict train` registers one"],
@@ -34,6 +45,20 @@ def _run(ctx: StageContext) -> StageResult:
     if not days:
         return StageResult(rows={PREDICTIONS.name: 0}, notes=["no signals to score"])
     day = days[-1]
+    rows: dict[str, int] = {}
+    notes = []
+    if models:
+        rows[PREDICTIONS.name] = _score_classifiers(ctx, models, day)
+        notes.append(f"{len(models)} model(s) scored {day}")
+    if timing is not None:
+        ctx.progress(0.95, "time to churn")
+        rows[CHURN_TIMING.name] = _score_timing(wh, home, timing, day)
+        notes.append(f"survival model {timing['version']} scored {day}")
+    return StageResult(rows=rows, notes=notes)
+
+
+def _score_classifiers(ctx: StageContext, models: list[Any], day: date) -> int:
+    wh = ctx.warehouse
     t = wh.table(PREDICTIONS.name)
     keep = t.filter(t.score_date != day)
     tables = []
@@ -59,10 +84,29 @@ def _run(ctx: StageContext) -> StageResult:
             )
         )
     wh.write_parts(PREDICTIONS.name, [keep, *tables])
-    rows = sum(x.num_rows for x in tables)
-    return StageResult(
-        rows={PREDICTIONS.name: rows}, notes=[f"{len(models)} model(s) scored {day}"]
+    return sum(x.num_rows for x in tables)
+
+
+def _score_timing(wh: Warehouse, home: Any, meta: dict[str, Any], day: date) -> int:
+    model = load_survival(home, meta)
+    out = model.timing(scoring_frame(wh, day, meta.get("event_types") or None))
+    n = len(out)
+    table = pa.Table.from_pydict(
+        {
+            "account_id": out["account_id"].tolist(),
+            "score_date": pa.array([day] * n, pa.date32()),
+            **{f"p_churn_{h}": out[f"p_churn_{h}"].tolist() for h in HORIZONS},
+            "months_to_churn": pa.array(
+                [None if pd.isna(m) else int(m) for m in out["months_to_churn"]], pa.int64()
+            ),
+            "model_version": [meta["version"]] * n,
+            "computed_at": pa.array([utcnow()] * n, pa.timestamp("us")),
+        },
+        schema=CHURN_TIMING.ibis_schema().to_pyarrow(),
     )
+    t = wh.table(CHURN_TIMING.name)
+    wh.write_parts(CHURN_TIMING.name, [t.filter(t.score_date != day), table])
+    return n
 
 
 STAGE = register(
@@ -70,8 +114,10 @@ STAGE = register(
         name="predictions",
         order=40,
         inputs=(ACCOUNT_SIGNALS.name, MODELS_CHANGE, "accounts"),
-        outputs=(PREDICTIONS.name,),
+        outputs=(PREDICTIONS.name, CHURN_TIMING.name),
         run=_run,
-        description="Churn, expansion and contraction probabilities of the active models, with drivers.",
+        description=(
+            "Churn, expansion and contraction probabilities of the active models, with drivers."
+        ),
     )
 )

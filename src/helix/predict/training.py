@@ -2,7 +2,8 @@
 
 An observation is one active account on one observation date D. Its features
 are the daily signals stored for D (``account_signals``, computed only from
-data before D) plus the account's segment; its labels say what its MRR did
+data before D), per-event-type usage counts, the account's segment, industry
+and region, and its main plan on D; its labels say what its MRR did
 between D and D + horizon (:func:`helix.health.outcomes.outcomes`): churned
 (fell to zero), contracted (fell, not to zero) or expanded (rose). Only dates
 whose whole horizon has passed are labelled. The join runs in the warehouse
@@ -14,13 +15,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
 from helix.errors import UserError
 from helix.health.data import signal_dates
 from helix.health.outcomes import labelled_dates, outcomes
+from helix.metrics.movements import FAR_FUTURE
 from helix.signals._join import left_join
+from helix.signals.dates import dates_table
 from helix.warehouse import Warehouse
 from helix.warehouse.schema import ACCOUNT_SIGNALS
 
@@ -32,14 +36,19 @@ __all__ = [
     "training_frame",
     "scoring_frame",
     "CATEGORICAL",
+    "ACCOUNT_CATEGORIES",
+    "main_plans",
 ]
 
 Target = Literal["churn", "expansion", "contraction"]
 TARGETS: tuple[Target, ...] = ("churn", "expansion", "contraction")
 LABEL = {"churn": "churned", "expansion": "expanded", "contraction": "contracted"}
 """The outcome column of each target."""
-CATEGORICAL = ("segment",)
-"""Account attributes used as categories (absent values become their own category)."""
+ACCOUNT_CATEGORIES = ("segment", "industry", "region")
+"""Account attributes of the data contract used as categories."""
+CATEGORICAL = (*ACCOUNT_CATEGORIES, "plan")
+"""Categories of an observation: the account's attributes and its main plan on the date
+(the plan of its largest subscription line in force); absent values are a category too."""
 
 
 def feature_columns() -> list[str]:
@@ -108,12 +117,35 @@ def training_frame(
     )
     j = sig.join(out, ["account_id", "score_date"])
     j, types = _with_event_features(wh, j, usable, event_types)
-    return _finish(wh, j, types, ["score_date", "account_id"])
+    return _finish(wh, j, types, usable, ["score_date", "account_id"])
 
 
-def _finish(wh: Warehouse, j: ir.Table, types: list[str], order: list[str]) -> pd.DataFrame:
-    acc = wh.table("accounts").select("account_id", *CATEGORICAL)
-    df = left_join(j, acc, "account_id").to_pyarrow().to_pandas()
+def main_plans(wh: Warehouse, days: list[date]) -> ir.Table:
+    """``account_id, score_date, plan``: the plan of each account's largest subscription line
+    in force on each date (ties: the first plan name)."""
+    s = wh.table("subscriptions")
+    s = s.filter((s.mrr > 0) & s.plan.notnull())
+    dates = dates_table(sorted(set(days)))
+    live = s.join(
+        dates,
+        [
+            s.start_date <= dates.score_date,
+            ibis.coalesce(s.end_date, ibis.date(FAR_FUTURE)) > dates.score_date,
+        ],
+    )
+    line = live.group_by(["account_id", "score_date", "plan"]).aggregate(mrr=live.mrr.sum())
+    top = line.group_by(["account_id", "score_date"]).aggregate(top=line.mrr.max())
+    best = line.join(top, ["account_id", "score_date"]).filter(lambda t: t.mrr == t.top)
+    return best.group_by(["account_id", "score_date"]).aggregate(plan=best.plan.min())
+
+
+def _finish(
+    wh: Warehouse, j: ir.Table, types: list[str], days: list[date], order: list[str]
+) -> pd.DataFrame:
+    acc = wh.table("accounts").select("account_id", *ACCOUNT_CATEGORIES)
+    j = left_join(j, acc, "account_id")
+    j = left_join(j, main_plans(wh, days), ["account_id", "score_date"])
+    df = j.to_pyarrow().to_pandas()
     for c in CATEGORICAL:
         df[c] = df[c].fillna("(none)").astype(str)
     df = df.sort_values(order, kind="stable").reset_index(drop=True)
@@ -127,4 +159,4 @@ def scoring_frame(wh: Warehouse, day: date, event_types: list[str] | None = None
     sig = wh.table(ACCOUNT_SIGNALS.name)
     sig = sig.filter(sig.score_date == day).select("account_id", "score_date", *feature_columns())
     j, types = _with_event_features(wh, sig, [day], event_types)
-    return _finish(wh, j, types, ["account_id"])
+    return _finish(wh, j, types, [day], ["account_id"])

@@ -16,10 +16,10 @@ Any change here needs a new migration in ``helix/store/migrations/versions``;
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, ForeignKey, Index, MetaData, String
+from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
@@ -279,4 +279,34 @@ class Setting(Base):
             "value": self.value,
             "updated_at": _iso(self.updated_at),
             "updated_by": self.updated_by,
+        }
+
+
+class RenewalOverride(Base):
+    """A person's call on one renewal's forecast bucket, with the reason (helix.predict.forecast).
+
+    The latest override of an (account, renewal date) wins; older ones stay as history.
+    """
+
+    __tablename__ = "renewal_overrides"
+    __table_args__ = (Index("ix_renewal_overrides_account", "account_id", "renewal_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(255))
+    renewal_date: Mapped[date] = mapped_column(Date())
+    bucket: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    reason: Mapped[str] = mapped_column(String(2000))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, index=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "renewal_date": self.renewal_date.isoformat(),
+            "bucket": self.bucket,
+            "reason": self.reason,
+            "actor": self.actor,
+            "created_at": _iso(self.created_at),
         }

@@ -478,9 +478,80 @@ PREDICTIONS = TableSpec(
     description="Daily predictions of the active models, with their drivers (helix.predict).",
 )
 
+RENEWAL_FORECASTS = TableSpec(
+    "renewal_forecasts",
+    (
+        C("forecast_date", "date", True, "the forecast was made with data up to this date"),
+        C("account_id", "string", True),
+        C("renewal_date", "date", True),
+        C("source", "string", choices=("contract", "inferred"), description="contract_end_date or anniversary"),
+        C("arr", "cents", description="ARR at stake on the forecast date"),
+        C("health_score", "double"),
+        C("color", "string"),
+        C("model_probability", "double", description="1 - churn probability of the active model"),
+        C("bucket", "string", choices=("committed", "likely", "at_risk", "critical")),
+        C("probability", "double", description="the bucket's calibrated renewal probability"),
+        C("expected_arr", "cents"),
+        C("override_reason", "string", description="why a person set the bucket, if one did"),
+        C("override_by", "string"),
+        C("computed_at", "timestamp"),
+    ),
+    key=("forecast_date", "account_id"),
+    description="Daily snapshots of the renewal forecast, judged later by `helix forecast accuracy`.",
+)
+
+EXPANSION_LEADS = TableSpec(
+    "expansion_leads",
+    (
+        C("account_id", "string", True),
+        C("detected_on", "date", True, "detected from data strictly before this date"),
+        C("first_detected_on", "date", description="start of the unbroken run of this lead"),
+        C(
+            "signal",
+            "string",
+            True,
+            choices=(
+                "seats_near_limit", "usage_near_limit", "adoption_spreading", "predicted_expansion",
+            ),
+        ),
+        C("suggested_motion", "string", choices=("seats", "tier", "cross_sell", "usage")),
+        C("evidence", "string", description="what was seen, in words, with the numbers"),
+        C("motion_reason", "string", description="why this motion is suggested"),
+        C("value", "double", description="the measured figure compared with the threshold"),
+        C("threshold", "double", description="the configured threshold it reached"),
+        C("used", "double", description="active users or usage (limit signals; else null)"),
+        C("licensed", "double", description="licensed seats or allowance (limit signals)"),
+        C("strength", "double", description="value / threshold (>= 1): for ordering"),
+        C("arr", "money", description="12 x MRR on detected_on"),
+        C("owner_email", "string", description="the account's CSM when detected"),
+        C("detail", "string", description="JSON: facts of the signal (event types, model ...)"),
+        C("computed_at", "timestamp"),
+    ),
+    key=("account_id", "detected_on", "signal"),
+    description="CS-qualified expansion leads per detection date, consumed by playbooks "
+    "(helix.predict.expansion; docs/expansion.md).",
+)
+
+CHURN_TIMING = TableSpec(
+    "churn_timing",
+    (
+        C("account_id", "string", True),
+        C("score_date", "date", True, "predicted from data strictly before this date"),
+        C("p_churn_90", "double", description="probability of churning within 90 days"),
+        C("p_churn_180", "double", description="probability of churning within 180 days"),
+        C("p_churn_365", "double", description="probability of churning within 365 days"),
+        C("months_to_churn", "integer", description="first month by which churn is more likely than not; null: not within 12"),
+        C("model_version", "string", description="the survival model that made it"),
+        C("computed_at", "timestamp"),
+    ),
+    key=("account_id", "score_date"),
+    description="Time to churn from the active survival model, daily (helix.predict.survival).",
+)
+
 DERIVED_TABLES: dict[str, TableSpec] = {
     t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS,
-        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_EVENTS, PREDICTIONS)
+        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_EVENTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
+        EXPANSION_LEADS)
 }
 
 ALL_TABLES: dict[str, TableSpec] = {**CONTRACT_TABLES, **DERIVED_TABLES}

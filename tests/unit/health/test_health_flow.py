@@ -22,6 +22,9 @@ from helix.store import Scope, create_key
 
 from ...helpers import cli_json, demo_home
 
+# one worker builds the module's demo company once (pytest --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("health_flow")
+
 END = date(2025, 6, 1)
 BACKTEST_KEYS = {"auc", "churn_rate_by_color", "top_decile_lift", "baseline_auc", "n_observations", "horizon_days"}
 

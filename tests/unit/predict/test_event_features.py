@@ -52,3 +52,31 @@ def test_no_events_no_features() -> None:
         assert top_event_types(wh) == [] and event_features(wh, [D], []) is None
     finally:
         wh.close()
+
+
+def test_lifetime_counts_span_the_whole_relationship_before_the_date() -> None:
+    wh = open_warehouse("duckdb://")
+    try:
+        load_rows(
+            wh, "accounts", [{"account_id": "A", "name": "Acme"}, {"account_id": "B", "name": "B"}]
+        )
+        events = [
+            ("A", datetime(2023, 1, 5, 10, 0)),  # years before: lifetime only
+            ("A", datetime(2024, 11, 30, 23, 0)),  # 91 days before 2025-03-01: lifetime only
+            ("A", datetime(2025, 2, 15, 9, 0)),  # in the last 90 days
+            ("A", datetime(2025, 3, 10, 9, 0)),  # in D2's month, before D2
+            ("A", datetime(2025, 3, 20, 9, 0)),  # after D2: never
+            ("B", datetime(2024, 1, 1, 0, 0)),  # nothing in the last 90 days: still counted
+        ]
+        load_rows(wh, "events", [
+            {"account_id": a, "event_type": "x", "event_time": ts, "user_id": "u"} for a, ts in events
+        ])  # fmt: skip
+        d2 = date(2025, 3, 15)
+        rows = event_features(wh, [D, d2], ["x"]).to_pyarrow().to_pylist()  # type: ignore[union-attr]
+    finally:
+        wh.close()
+    got = {(r["account_id"], r["score_date"]): r for r in rows}
+    assert got[("A", D)]["ev_t0_x_all"] == 3 and got[("A", D)]["ev_t0_x_90d"] == 1
+    assert got[("A", d2)]["ev_t0_x_all"] == 4 and got[("A", d2)]["ev_t0_x_7d"] == 1
+    assert got[("B", D)]["ev_t0_x_all"] == 1 and got[("B", D)]["ev_t0_x_90d"] == 0
+    assert len(rows) == 4

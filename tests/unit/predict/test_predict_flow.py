@@ -20,6 +20,9 @@ from helix.store import Scope, create_key
 
 from ...helpers import cli_json, demo_home
 
+# one worker builds the module's demo company once (pytest --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("predict_flow")
+
 END = date(2025, 9, 1)
 KEYS = {"auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc", "health_score_auc",
         "n_train", "n_test", "horizon_days", "target"}  # fmt: skip

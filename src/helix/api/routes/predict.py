@@ -6,6 +6,9 @@
 * ``GET /accounts/{id}/predictions``: one account's predictions over time, with drivers.
 * ``GET /predictions/models``: the registered model versions.
 * ``GET /predictions/drift``: population stability of each feature since training.
+* ``GET /predictions/survival/backtest``: the time-split backtest of the time-to-churn model.
+* ``GET /predictions/timing``: the latest time-to-churn estimates, soonest first (a CSM: their
+  book); ``GET /accounts/{id}/churn-timing``: one account's estimates over time.
 """
 
 from __future__ import annotations
@@ -16,8 +19,14 @@ from fastapi import APIRouter, Query
 
 from helix.api.deps import PlatformDep, ReadAccess, WarehouseDep
 from helix.api.problems import Problem
-from helix.predict.service import account_predictions, run_backtest, run_drift
 from helix.predict.registry import list_models
+from helix.predict.service import (
+    account_predictions,
+    churn_timing,
+    run_backtest,
+    run_drift,
+    run_survival_backtest,
+)
 
 router = APIRouter(tags=["predictions"])
 
@@ -64,3 +73,34 @@ def models_route(platform: PlatformDep, who: ReadAccess) -> list[dict[str, Any]]
 @router.get("/predictions/drift", summary="How far today's data has moved from the training data")
 def drift_route(platform: PlatformDep, wh: WarehouseDep, who: ReadAccess) -> dict[str, Any]:
     return run_drift(platform)
+
+
+@router.get("/predictions/survival/backtest", summary="Backtest of the time-to-churn model")
+def survival_backtest_route(
+    platform: PlatformDep, wh: WarehouseDep, who: ReadAccess
+) -> dict[str, Any]:
+    return run_survival_backtest(platform)
+
+
+@router.get("/predictions/timing", summary="Time to churn of each account, soonest first")
+def timing_route(
+    wh: WarehouseDep,
+    who: ReadAccess,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 50,
+) -> list[dict[str, Any]]:
+    return churn_timing(wh, limit=limit, owner=who.book_owner)
+
+
+@router.get("/accounts/{account_id}/churn-timing", summary="One account's time-to-churn history")
+def account_timing_route(
+    account_id: str,
+    wh: WarehouseDep,
+    who: ReadAccess,
+    limit: Annotated[int, Query(ge=1, le=2000)] = 400,
+) -> list[dict[str, Any]]:
+    rows = churn_timing(wh, account_id=account_id, limit=limit, owner=who.book_owner)
+    if not rows:
+        raise Problem(
+            404, "Not found", f"no time-to-churn estimate for {account_id!r} in your book"
+        )
+    return rows
