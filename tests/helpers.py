@@ -40,3 +40,17 @@ def demo_home(base: Path, *, accounts: int, months: int, seed: int, end: Any) ->
         run_import(p, base / "co", actor="test")
         run_pipeline(p.warehouse, as_of=end, settings=p.settings)
     return home
+
+
+_BUILT: dict[str, Any] = {}
+
+
+def once(key: str, build: Any) -> Any:
+    """``build()`` the first time ``key`` is asked for in this process, the same result after.
+
+    A module-scoped fixture is set up again whenever pytest-xdist hands its worker a
+    test of another module in between; a demo company built through ``once`` is not.
+    """
+    if key not in _BUILT:
+        _BUILT[key] = build()
+    return _BUILT[key]

@@ -20,19 +20,31 @@ from helix.pipeline import run_pipeline
 from helix.platform import Platform
 from helix.store import Scope, create_key
 
-from ...helpers import cli_json, demo_home
+from ...helpers import cli_json, demo_home, once
 
 # one worker builds the module's demo company once (pytest --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("health_flow")
 
 END = date(2025, 6, 1)
-BACKTEST_KEYS = {"auc", "churn_rate_by_color", "top_decile_lift", "baseline_auc", "n_observations", "horizon_days"}
+BACKTEST_KEYS = {
+    "auc",
+    "churn_rate_by_color",
+    "top_decile_lift",
+    "baseline_auc",
+    "n_observations",
+    "horizon_days",
+}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with 400 accounts over 18 months, imported and run (shared, read-mostly)."""
-    return demo_home(tmp_path_factory.mktemp("health"), accounts=400, months=18, seed=5, end=END)
+    return once(
+        "health_flow",
+        lambda: demo_home(
+            tmp_path_factory.mktemp("health"), accounts=400, months=18, seed=5, end=END
+        ),
+    )
 
 
 @pytest.fixture
@@ -49,8 +61,14 @@ _json = cli_json
 def test_history_is_stored_with_the_model_version(built: Path) -> None:
     with Platform(Settings.load(built)) as p:
         t = p.warehouse.table("health_scores")
-        rows = t.aggregate(n=t.count(), days=t.score_date.nunique(), last=t.score_date.max(),
-                           versions=t.model_version.nunique(), lo=t.score.min(), hi=t.score.max())
+        rows = t.aggregate(
+            n=t.count(),
+            days=t.score_date.nunique(),
+            last=t.score_date.max(),
+            versions=t.model_version.nunique(),
+            lo=t.score.min(),
+            hi=t.score.max(),
+        )
         r = rows.to_pyarrow().to_pylist()[0]
     assert r["n"] > 1000 and r["days"] >= 18 and r["last"] == END
     assert r["versions"] == 1 and 0 <= r["lo"] <= r["hi"] <= 100
@@ -68,7 +86,6 @@ def test_backtest_shows_the_score_ranks_churn(built: Path) -> None:
     bands = doc["calibration"]
     assert sum(b["n"] for b in bands) == doc["n_observations"]
 
-
     def rate(rows: list[dict[str, Any]]) -> float:
         return sum(b["churn_rate"] * b["n"] for b in rows) / sum(b["n"] for b in rows)
 
@@ -79,7 +96,9 @@ def test_backtest_shows_the_score_ranks_churn(built: Path) -> None:
 @pytest.mark.parametrize(("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml")])
 def test_backtest_chart_file(built: Path, tmp_path: Path, suffix: str, magic: bytes) -> None:
     target = tmp_path / f"backtest{suffix}"
-    result = CliRunner().invoke(app, ["--home", str(built), "health", "backtest", "--chart", str(target)])
+    result = CliRunner().invoke(
+        app, ["--home", str(built), "health", "backtest", "--chart", str(target)]
+    )
     assert result.exit_code == 0, result.stderr
     assert target.read_bytes().startswith(magic)
     bad = CliRunner().invoke(app, ["--home", str(built), "health", "backtest", "--chart", "x.gif"])
@@ -205,7 +224,13 @@ def test_a_custom_group_is_scored_and_stored(home: Path, tmp_path: Path) -> None
     doc = default_model().to_dict()
     doc["groups"]["voice"] = {
         "weight": 1,
-        "measures": [{"signal": "nps_latest", "weight": 1, "scoring": {"type": "linear", "zero": 0, "full": 10}}],
+        "measures": [
+            {
+                "signal": "nps_latest",
+                "weight": 1,
+                "scoring": {"type": "linear", "zero": 0, "full": 10},
+            }
+        ],
     }
     path = tmp_path / "model.yaml"
     path.write_text(yaml.safe_dump(doc), encoding="utf-8")

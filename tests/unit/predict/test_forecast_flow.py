@@ -16,7 +16,7 @@ from helix.pipeline import run_pipeline
 from helix.platform import Platform
 from helix.store import Role, Scope, create_key, create_user
 
-from ...helpers import cli_json, demo_home
+from ...helpers import cli_json, demo_home, once
 
 # one worker builds the module's demo company once (pytest --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("forecast_flow")
@@ -29,12 +29,17 @@ KEYS = {"as_of", "from", "to", "renewals", "arr", "expected_arr", "interval_90",
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("forecast")
-    h = demo_home(base, accounts=300, months=20, seed=4, end=END)
-    cli_json(h, "predict", "train", "--target", "churn", "--horizon-days", "90", "--no-backtest")
-    with Platform(Settings.load(h)) as p:
-        run_pipeline(p.warehouse, as_of=END, settings=p.settings)
-    return h
+    def build() -> Path:
+        base = tmp_path_factory.mktemp("forecast")
+        h = demo_home(base, accounts=300, months=20, seed=4, end=END)
+        cli_json(
+            h, "predict", "train", "--target", "churn", "--horizon-days", "90", "--no-backtest"
+        )
+        with Platform(Settings.load(h)) as p:
+            run_pipeline(p.warehouse, as_of=END, settings=p.settings)
+        return h
+
+    return once("forecast_flow", build)
 
 
 def test_helix_run_stores_todays_snapshot_and_reconstructs_past_months(home: Path) -> None:

@@ -18,7 +18,7 @@ from helix.config import Settings
 from helix.platform import Platform
 from helix.store import Role, Scope, create_key, create_user
 
-from ...helpers import cli_json, demo_home
+from ...helpers import cli_json, demo_home, once
 
 # one worker builds the module's demo company once (pytest --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("forensics_flow")
@@ -29,8 +29,12 @@ PASSWORD = "forensics pass phrase"
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.mktemp("forensics")
-    return demo_home(base, accounts=300, months=18, seed=11, end=END)
+    return once(
+        "forensics_flow",
+        lambda: demo_home(
+            tmp_path_factory.mktemp("forensics"), accounts=300, months=18, seed=11, end=END
+        ),
+    )
 
 
 def _ledger_churns(home: Path, start: date, end: date) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from helix.predict import training_frame
 from helix.predict.training import LABEL, feature_columns
 from helix.store import Scope, create_key
 
-from ...helpers import cli_json, demo_home
+from ...helpers import cli_json, demo_home, once
 
 # one worker builds the module's demo company once (pytest --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("predict_flow")
@@ -30,7 +30,12 @@ KEYS = {"auc", "pr_auc", "top_decile_lift", "brier", "ece", "baseline_auc", "hea
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_home(tmp_path_factory.mktemp("predict"), accounts=600, months=20, seed=9, end=END)
+    return once(
+        "predict_flow",
+        lambda: demo_home(
+            tmp_path_factory.mktemp("predict"), accounts=600, months=20, seed=9, end=END
+        ),
+    )
 
 
 _json = cli_json

@@ -21,7 +21,7 @@ from helix.predict.survival import MAX_DAYS, fit_survival, stint_ends, with_dura
 from helix.store import Scope, create_key
 from helix.warehouse import open_warehouse
 
-from ...helpers import cli_json, demo_home
+from ...helpers import cli_json, demo_home, once
 
 # one worker builds the module's demo company once (pytest --dist loadgroup)
 pytestmark = pytest.mark.xdist_group("survival_flow")
@@ -124,7 +124,12 @@ def test_the_model_ranks_a_risky_feature_first() -> None:
 
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return demo_home(tmp_path_factory.mktemp("survival"), accounts=300, months=20, seed=4, end=END)
+    return once(
+        "survival_flow",
+        lambda: demo_home(
+            tmp_path_factory.mktemp("survival"), accounts=300, months=20, seed=4, end=END
+        ),
+    )
 
 
 def test_backtest_train_score_and_serve(home: Path) -> None:
