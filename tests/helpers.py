@@ -26,6 +26,19 @@ def same_value(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
+def assert_same_rows(
+    first: list[list[dict[str, Any]]] | tuple[list[dict[str, Any]], ...],
+    second: list[list[dict[str, Any]]] | tuple[list[dict[str, Any]], ...],
+) -> None:
+    """Each list of rows of ``first`` equals the one of ``second``, value by value
+    (:func:`same_value`), and none is empty: two backends' results."""
+    for a_rows, b_rows in zip(first, second, strict=True):
+        assert len(a_rows) == len(b_rows) > 0
+        for a, b in zip(a_rows, b_rows, strict=True):
+            diff = {k for k in a if not same_value(a[k], b[k])}
+            assert not diff, f"{a}: {sorted(diff)}"
+
+
 def demo_home(base: Path, *, accounts: int, months: int, seed: int, end: Any) -> Path:
     """A data directory holding a generated company, imported and run as of ``end``."""
     from helix.config import Settings

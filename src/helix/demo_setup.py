@@ -28,6 +28,7 @@ class DemoSetup:
     pipeline: dict[str, Any]
     users: list[dict[str, str]] = field(default_factory=list)
     portfolio: dict[str, Any] = field(default_factory=dict)
+    models: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -38,6 +39,7 @@ class DemoSetup:
             },
             "pipeline": self.pipeline,
             "portfolio": self.portfolio,
+            "models": self.models,
             "users": self.users,
             "password": DEMO_PASSWORD,
         }
@@ -79,6 +81,27 @@ def portfolio_summary(platform: Platform) -> dict[str, Any]:
     }
 
 
+def train_demo_models(platform: Platform) -> list[dict[str, Any]]:
+    """Train churn and expansion (90 days) and the time-to-churn model, without backtests
+    (`helix predict backtest` shows those). A company too young for a model gets a note."""
+    from helix.errors import UserError
+    from helix.predict.service import run_survival_train, run_train
+
+    out: list[dict[str, Any]] = []
+    for target in ("churn", "expansion"):
+        try:
+            info = run_train(platform, target, 90, with_backtest=False)
+            out.append({"model": f"{target} within 90 days", "version": info["version"]})
+        except UserError as exc:
+            out.append({"model": f"{target} within 90 days", "note": str(exc)})
+    try:
+        meta = run_survival_train(platform, with_backtest=False)
+        out.append({"model": "time to churn", "version": meta["version"]})
+    except UserError as exc:
+        out.append({"model": "time to churn", "note": str(exc)})
+    return out
+
+
 def setup_demo(
     platform: Platform,
     *,
@@ -86,9 +109,11 @@ def setup_demo(
     months: int = 24,
     seed: int = 7,
     end: date,
+    train: bool = True,
     progress: Callable[[str, float], None] | None = None,
 ) -> DemoSetup:
-    """Generate, import and process the demo company; create the demo users."""
+    """Generate, import and process the demo company; create the demo users; with ``train``,
+    train the prediction models too, so that the first screen already has predictions."""
     from helix.ingest.service import run_import
     from helix.pipeline import run_pipeline
     from helix.testing.demo import generate_company
@@ -110,6 +135,12 @@ def setup_demo(
     )
     say("running the pipeline", 0.7)
     pipeline = run_pipeline(platform.warehouse, as_of=end, settings=platform.settings)
+    models = []
+    if train:
+        say("training the churn, expansion and time-to-churn models", 0.8)
+        models = train_demo_models(platform)
+        if any(m.get("version") for m in models):  # score every account with them
+            pipeline = run_pipeline(platform.warehouse, as_of=end, settings=platform.settings)
     say("creating demo users", 0.95)
     users = ensure_demo_users(platform, summary.to_dict().get("csms", []))
     say("done", 1.0)
@@ -119,4 +150,5 @@ def setup_demo(
         pipeline=pipeline.to_dict(),
         users=users,
         portfolio=portfolio_summary(platform),
+        models=models,
     )

@@ -16,7 +16,7 @@ from helix.predict.survival import stint_ends
 from helix.testing.demo import generate_company
 from helix.warehouse import open_warehouse
 
-from ..helpers import same_value
+from ..helpers import assert_same_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -50,8 +50,4 @@ def test_forecast_frames_match(postgres_url: str, tmp_path: Path) -> None:
     generate_company(company, accounts=80, months=14, seed=3, end=END)
     duck = _forecast(f"duckdb://{tmp_path / 'wh.duckdb'}", company, tmp_path / "r1")
     pg = _forecast(postgres_url, company, tmp_path / "r2")
-    for d_rows, p_rows in zip(duck, pg, strict=True):
-        assert len(d_rows) == len(p_rows) > 0
-        for a, b in zip(d_rows, p_rows, strict=True):
-            diff = {k for k in a if not same_value(a[k], b[k])}
-            assert not diff, f"{a['account_id']}: {sorted(diff)}"
+    assert_same_rows(duck, pg)

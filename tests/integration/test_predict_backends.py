@@ -15,7 +15,7 @@ from helix.predict.training import scoring_frame
 from helix.testing.demo import generate_company
 from helix.warehouse import open_warehouse
 
-from ..helpers import same_value
+from ..helpers import assert_same_rows
 
 pytestmark = pytest.mark.postgres
 
@@ -36,16 +36,9 @@ def _frames(
         wh.close()
 
 
-_same = same_value
-
-
 def test_training_and_scoring_frames_match(postgres_url: str, tmp_path: Path) -> None:
     company = tmp_path / "co"
     generate_company(company, accounts=80, months=10, seed=3, end=END)
     duck = _frames(f"duckdb://{tmp_path / 'wh.duckdb'}", company, tmp_path / "r1")
     pg = _frames(postgres_url, company, tmp_path / "r2")
-    for d_rows, p_rows in zip(duck, pg, strict=True):
-        assert len(d_rows) == len(p_rows) > 0
-        for a, b in zip(d_rows, p_rows, strict=True):
-            diff = {k for k in a if not _same(a[k], b[k])}
-            assert not diff, f"{a['account_id']} {a['score_date']}: {sorted(diff)}"
+    assert_same_rows(duck, pg)

@@ -42,6 +42,10 @@ def demo(
         datetime | None,
         typer.Option("--end", formats=["%Y-%m-%d"], help="History ends here (default today, UTC)."),
     ] = None,
+    train: Annotated[
+        bool,
+        typer.Option("--train/--no-train", help="Train the prediction models (about a minute)."),
+    ] = True,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the app after the summary.")
     ] = True,
@@ -70,7 +74,13 @@ def demo(
             bar.update(task, description=message, completed=int(fraction * 100))
 
         result = setup_demo(
-            platform, accounts=accounts, months=months, seed=seed, end=end_date, progress=progress
+            platform,
+            accounts=accounts,
+            months=months,
+            seed=seed,
+            end=end_date,
+            train=train,
+            progress=progress,
         )
     emit(result.to_dict(), as_json, _render_demo)
     if serve:
@@ -93,6 +103,8 @@ def _render_demo(data: dict[str, Any]) -> None:
     out.print(f"imported {loaded:,} rows ({rejected:,} rejected)")
     stages = ", ".join(f"{s['name']} {s['seconds']:.1f}s" for s in data["pipeline"]["stages"])
     out.print(f"pipeline: {stages}")
+    for m in data.get("models", []):
+        out.print(f"model {m['model']}: " + (m.get("version") or f"not trained ({m.get('note')})"))
     logins = Table("email", "role", title=f"demo logins (password: {data['password']})")
     for user in data["users"][:6]:
         logins.add_row(user["email"], user["role"])

@@ -29,6 +29,11 @@ out = Console()
 """Console for human-readable data (stdout, without --json)."""
 
 
+def figure(x: Any) -> str:
+    """A model figure (AUC, Brier, ...) for people: three decimals, ``-`` when absent."""
+    return "-" if x is None else f"{x:.3f}"
+
+
 def _default(obj: Any) -> Any:
     if isinstance(obj, Decimal):
         return float(obj)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from helix.cli.main import settings_of
 from helix.cli.output import JsonOpt, emit, out
+from helix.cli.output import figure as _f
 from helix.platform import Platform
 from helix.predict.training import TARGETS
 
@@ -23,10 +24,6 @@ def register(app: typer.Typer) -> None:
 
     survival.register(predict_app)
     app.add_typer(predict_app, name="predict")
-
-
-def _f(x: Any) -> str:
-    return "-" if x is None else f"{x:.3f}"
 
 
 def _render(d: dict[str, Any]) -> None:

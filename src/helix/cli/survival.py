@@ -8,6 +8,7 @@ import typer
 
 from helix.cli.main import settings_of
 from helix.cli.output import JsonOpt, emit, out
+from helix.cli.output import figure as _f
 from helix.platform import Platform
 
 survival_app = typer.Typer(
@@ -19,10 +20,6 @@ survival_app = typer.Typer(
 def register(predict_app: typer.Typer) -> None:
     """Add the `survival` group under `helix predict`."""
     predict_app.add_typer(survival_app, name="survival")
-
-
-def _f(x: Any) -> str:
-    return "-" if x is None else f"{x:.3f}"
 
 
 def _render_backtest(d: dict[str, Any]) -> None:

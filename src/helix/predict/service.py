@@ -6,6 +6,7 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+import ibis.expr.types as ir
 import pandas as pd
 
 from helix.errors import UserError
@@ -73,6 +74,15 @@ def run_train(
     return info.to_dict()
 
 
+def in_book(wh: Warehouse, t: ir.Table, owner: str | None) -> ir.Table:
+    """The rows of ``t`` (with ``account_id``) of accounts ``owner`` owns; all when None."""
+    if owner is None:
+        return t
+    acc = wh.table("account_summary")
+    mine = acc.filter(acc.owner_email.lower() == owner.lower()).select("account_id")
+    return t.semi_join(mine, "account_id")
+
+
 def account_predictions(
     wh: Warehouse,
     *,
@@ -83,11 +93,7 @@ def account_predictions(
 ) -> list[dict[str, Any]]:
     """The latest predictions, riskiest first (one account's history with ``account_id``;
     only the accounts ``owner`` owns, when given)."""
-    t = wh.table(PREDICTIONS.name)
-    if owner is not None:
-        acc = wh.table("account_summary")
-        mine = acc.filter(acc.owner_email.lower() == owner.lower()).select("account_id")
-        t = t.semi_join(mine, "account_id")
+    t = in_book(wh, wh.table(PREDICTIONS.name), owner)
     if target is not None:
         t = t.filter(t.target == target)
     if account_id is not None:
@@ -271,11 +277,7 @@ def churn_timing(
     ``account_id``; only ``owner``'s accounts when given)."""
     if not wh.has_table(CHURN_TIMING.name):
         return []
-    t = wh.table(CHURN_TIMING.name)
-    if owner is not None:
-        acc = wh.table("account_summary")
-        mine = acc.filter(acc.owner_email.lower() == owner.lower()).select("account_id")
-        t = t.semi_join(mine, "account_id")
+    t = in_book(wh, wh.table(CHURN_TIMING.name), owner)
     if account_id is not None:
         t = t.filter(t.account_id == account_id).order_by(t.score_date.desc())
     else:

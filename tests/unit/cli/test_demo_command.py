@@ -29,6 +29,11 @@ def test_demo_without_serving_prints_a_summary_and_leaves_a_working_home(tmp_pat
     assert {s["name"] for s in doc["pipeline"]["stages"]} >= {"checks", "account_summary"}
     assert all(s["status"] in ("ran", "skipped") for s in doc["pipeline"]["stages"])
     assert doc["portfolio"]["active_accounts"] > 0 and doc["portfolio"]["arr"] > 0
+    # six months are too few for a 90-day model: the demo says so instead of failing
+    models = {m["model"]: m for m in doc["models"]}
+    assert set(models) == {"churn within 90 days", "expansion within 90 days", "time to churn"}
+    assert all(("version" in m) != ("note" in m) for m in models.values())
+    assert "not enough history" in models["churn within 90 days"]["note"]
     roles = {u["role"] for u in doc["users"]}
     assert roles == {"admin", "leader", "csm", "viewer"}
     assert doc["password"] == DEMO_PASSWORD
