@@ -1,18 +1,22 @@
-"""Customer health at scale: the signals backfill, one incremental day, and a pandas baseline.
+"""Customer health at scale: the daily backfill, one incremental day, and a pandas baseline.
 
-    python bench/bench_health.py --accounts 10000 [--months 24]
+    python bench/bench_health.py --accounts 10000 [--months 24] [--no-prediction]
 
 For N accounts it generates a demo company (24 months), imports it into a
 DuckDB warehouse and times:
 
-* the first ``helix run`` (signals backfill over the history, then scores);
-* one incremental day (``helix run`` as of the next day);
-* the usage signals of one scoring date computed by Helix (Ibis on DuckDB) and by
-  a plain pandas implementation over the same events (the baseline), checked
-  to agree on active users, events and logins in the last 30 days;
-* prediction: the 90-day churn training set, fitting each candidate alone (the
-  logistic one is the baseline), the whole selection and calibration, and
-  scoring every account of one day with probabilities and drivers.
+* the first ``helix run``: signals for every day of the history, then the
+  scores of every day (the daily backfill);
+* one incremental day (``helix run`` as of the next day), with the seconds of
+  each stage (signals and health are the health part);
+* the usage signals of one scoring date, and of 30 consecutive days, computed
+  by Helix (Ibis on DuckDB) and by a plain pandas implementation over the same
+  events (the baseline: one filter and group-by per day), checked to agree on
+  active users, events and logins in the last 30 days;
+* unless ``--no-prediction``: the 90-day churn training set, fitting each
+  candidate alone (the logistic one is the baseline), the whole selection and
+  calibration, and scoring every account of one day with probabilities and
+  drivers.
 
 Prints one JSON line; run each size in its own process (peak RSS is the
 process's high-water mark).
@@ -37,30 +41,64 @@ def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def pandas_usage(events_path: Path, day: date, accounts: list[str]) -> Any:
-    """Active users, events and logins in [day - 30, day) per account, with pandas."""
+def pandas_usage(events_path: Path, days: list[date], accounts: list[str]) -> Any:
+    """Active users, events and logins in [day - 30, day) per account and day, with pandas:
+    the events read once, then one window filter and group-by per day."""
     import pandas as pd
 
     ev = pd.read_parquet(events_path, columns=["account_id", "event_time", "event_type", "user_id"])
     t = ev["event_time"].dt.tz_localize(None) if ev["event_time"].dt.tz is not None else ev["event_time"]
-    lo, hi = pd.Timestamp(day - timedelta(days=30)), pd.Timestamp(day)
-    win = ev[(t >= lo) & (t < hi) & ev["account_id"].isin(accounts)]
-    out = win.groupby("account_id").agg(
-        active_users_30=("user_id", "nunique"),
-        events_30=("event_type", "size"),
-        logins_30=("event_type", lambda s: int((s == "login").sum())),
-    )
-    return out.reindex(accounts).fillna(0)
+    keep = (t >= pd.Timestamp(min(days) - timedelta(days=30))) & (t < pd.Timestamp(max(days)))
+    ev, t = ev[keep], t[keep]
+    out = []
+    for day in days:
+        lo, hi = pd.Timestamp(day - timedelta(days=30)), pd.Timestamp(day)
+        win = ev[(t >= lo) & (t < hi)]
+        agg = win.groupby("account_id").agg(
+            active_users_30=("user_id", "nunique"),
+            events_30=("event_type", "size"),
+            logins_30=("event_type", lambda s: int((s == "login").sum())),
+        )
+        out.append(agg.reindex(accounts).fillna(0).assign(score_date=day))
+    return pd.concat(out)
 
 
-def bench_health(accounts: int, months: int, work: Path) -> dict[str, Any]:
-    from helix.ingest import import_files
-    from helix.pipeline import run_pipeline
+def compare_usage(wh: Any, events_path: Path, days: list[date]) -> dict[str, Any]:
+    """Usage signals of ``days`` by Helix and by pandas: seconds, and whether they agree."""
     from helix.signals import SignalConfig
     from helix.signals.compute import active_keys
     from helix.signals.dates import dates_table
     from helix.signals.sources import Sources
     from helix.signals.usage import usage_signals
+
+    src = Sources(wh)
+    cfg = SignalConfig()
+    t1 = time.perf_counter()
+    keys = active_keys(src, dates_table(days), cfg)
+    helix = usage_signals(src.table("events"), keys, cfg).to_pandas()
+    helix_s = time.perf_counter() - t1
+    ids = sorted(set(helix["account_id"]))
+    t1 = time.perf_counter()
+    base = pandas_usage(events_path, days, ids)
+    pandas_s = time.perf_counter() - t1
+    cols = ["active_users_30", "events_30", "logins_30"]
+    mine = helix.set_index(["account_id", "score_date"])[cols].astype(float)
+    theirs = base.reset_index().set_index(["account_id", "score_date"])[cols].astype(float)
+    joined = mine.join(theirs, rsuffix="_pd", how="inner")
+    agree = len(joined) == len(mine) and all((joined[c] == joined[c + "_pd"]).all() for c in cols)
+    return {
+        "days": len(days),
+        "rows": len(mine),
+        "helix_seconds": round(helix_s, 2),
+        "pandas_seconds": round(pandas_s, 2),
+        "speedup": round(pandas_s / helix_s, 1) if helix_s else None,
+        "pandas_agrees": bool(agree),
+    }
+
+
+def bench_health(accounts: int, months: int, work: Path, *, prediction: bool = True) -> dict[str, Any]:
+    from helix.ingest import import_files
+    from helix.pipeline import run_pipeline
     from helix.testing.demo import generate_company
     from helix.warehouse import open_warehouse
 
@@ -79,35 +117,26 @@ def bench_health(accounts: int, months: int, work: Path) -> dict[str, Any]:
             t = time.perf_counter()
             report = run_pipeline(wh, as_of=as_of).to_dict()
             stages = {s["name"]: round(s["seconds"], 2) for s in report["stages"]}
-            return {"seconds": round(time.perf_counter() - t, 2), "stages": stages}
+            seconds = time.perf_counter() - t
+            return {"seconds": round(seconds, 2), "stages": stages,
+                    "health_seconds": round(stages.get("signals", 0) + stages.get("health", 0), 2),
+                    "peak_rss_mb": _peak_mb()}  # fmt: skip
 
         result["backfill"] = run(END)
         t = wh.table("account_signals")
         result["backfill"]["signal_rows"] = int(t.count().execute())
         result["backfill"]["dates"] = int(t.score_date.nunique().execute())
-        result["incremental_day"] = run(END + timedelta(days=1))
-
+        result["backfill"]["score_rows"] = int(wh.table("health_scores").count().execute())
+        result["backfill"]["signal_rows_per_s"] = round(
+            result["backfill"]["signal_rows"] / result["backfill"]["stages"]["signals"]
+        )
         day = END + timedelta(days=1)
-        src = Sources(wh)
-        cfg = SignalConfig()
-        t1 = time.perf_counter()
-        keys = active_keys(src, dates_table([day]), cfg)
-        helix = usage_signals(src.table("events"), keys, cfg).to_pandas().set_index("account_id")
-        helix_s = time.perf_counter() - t1
-        ids = sorted(helix.index)
-        t1 = time.perf_counter()
-        base = pandas_usage(work / "co" / "events.parquet", day, ids)
-        pandas_s = time.perf_counter() - t1
-        cols = ["active_users_30", "events_30", "logins_30"]
-        agree = bool((helix.loc[ids, cols].astype(float).values == base[cols].astype(float).values).all())
-        result["usage_signals_one_day"] = {
-            "accounts": len(ids),
-            "helix_seconds": round(helix_s, 2),
-            "pandas_seconds": round(pandas_s, 2),
-            "speedup": round(pandas_s / helix_s, 1) if helix_s else None,
-            "pandas_agrees": agree,
-        }
-        result["prediction"] = bench_prediction(wh, day)
+        result["incremental_day"] = run(day)
+        events = work / "co" / "events.parquet"
+        result["usage_signals_one_day"] = compare_usage(wh, events, [day])
+        result["usage_signals_30_days"] = compare_usage(wh, events, [day - timedelta(days=i) for i in range(30)][::-1])
+        if prediction:
+            result["prediction"] = bench_prediction(wh, day)
     finally:
         wh.close()
     result["peak_rss_mb"] = _peak_mb()
@@ -150,9 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--accounts", type=int, default=10_000)
     p.add_argument("--months", type=int, default=24)
+    p.add_argument("--no-prediction", action="store_true", help="skip the prediction part")
     args = p.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="helix-bench-health-") as work:
-        out = bench_health(args.accounts, args.months, Path(work))
+        out = bench_health(args.accounts, args.months, Path(work), prediction=not args.no_prediction)
     sys.stdout.write(json.dumps(out) + "\n")
     return 0
 

@@ -6,7 +6,8 @@ Cases (sizes can be cut with --quick):
   minutes and its memory grows with the file);
 * demo company generation throughput (bench_demo.py);
 * the retention ledger and series at several account counts (bench_metrics.py);
-* the health signals backfill, one incremental day and a pandas baseline (bench_health.py);
+* the daily health backfill, one incremental day and a pandas baseline, 10k and
+  100k accounts (bench_health.py);
 * prediction: training set, training and daily scoring at 100k accounts (bench_predict.py).
 
 Figures are time, throughput and peak RSS of the process that ran the case.
@@ -74,7 +75,9 @@ def health_cases(sizes: list[int]) -> list[dict]:
     out = []
     for n in sizes:
         print(f"health backfill and incremental day, {n:,} accounts ...", file=sys.stderr, flush=True)
-        out.append({"case": "health", **_run(["bench/bench_health.py", "--accounts", str(n)])})
+        # prediction at 100k accounts is bench_predict.py's case
+        extra = ["--no-prediction"] if n > 10_000 else []
+        out.append({"case": "health", **_run(["bench/bench_health.py", "--accounts", str(n), *extra], timeout=3 * 3600)})
     return out
 
 
@@ -102,7 +105,7 @@ def main() -> None:
     import_sizes = [200_000] if args.quick else [1_000_000, 10_000_000]
     demo_sizes = [1_000] if args.quick else [10_000, 100_000]  # 100k accounts: ~160M events
     metric_sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
-    health_sizes = [1_000] if args.quick else [10_000]
+    health_sizes = [1_000] if args.quick else [10_000, 100_000]
     predict_sizes = [1_000] if args.quick else [100_000]
     t0 = time.perf_counter()
     report = {

@@ -8,6 +8,7 @@ import pandas as pd
 
 from helix.errors import UserError
 from helix.health.outcomes import labelled_dates, outcomes
+from helix.signals.dates import observation_dates
 from helix.warehouse import Warehouse
 from helix.warehouse.schema import ACCOUNT_SIGNALS
 
@@ -34,12 +35,13 @@ def load_labelled(wh: Warehouse, horizon_days: int) -> pd.DataFrame:
     """Signal rows of every date whose horizon has passed, with ``churned`` / ``contracted``.
 
     The last stored scoring date stands for "today": a date D is labelled when
-    D + horizon <= that date.
+    D + horizon <= that date. The dates are the observation sample of the daily
+    history (:func:`helix.signals.dates.observation_dates`).
     """
     days = signal_dates(wh)
     if not days:
         raise UserError("no health signals yet", hint="run `helix run` first")
-    usable = labelled_dates(days, horizon_days, days[-1])
+    usable = labelled_dates(observation_dates(days), horizon_days, days[-1])
     if len(usable) < 2:
         raise UserError(
             f"not enough history for a {horizon_days}-day horizon "

@@ -1,8 +1,8 @@
 """Writing the history: ``account_signals``, ``health_scores`` and ``health_events``.
 
-First run: signals for every backfill date (see :mod:`helix.signals.dates`), then
-scores for all of them. Later runs add the new as-of date (and any month start
-or weekly date missed since the last run). Rows of dates already scored are
+First run: signals for every day of the history (see :mod:`helix.signals.dates`),
+then scores for all of them, both in batches of days. Later runs add every day
+since the last stored one. Rows of dates already scored are
 never rewritten, except the as-of date itself, which is recomputed when a run
 repeats it (after an import, say). So the history always says what the score
 was on each past date, and under which model version.
@@ -14,16 +14,16 @@ import json
 from collections.abc import Callable
 from datetime import date, timedelta
 
-import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from helix.health.data import load_signals, signal_dates
 from helix.health.model import HealthModel
 from helix.health.scoring import CONTRIB_PREFIX, POINTS_PREFIX, score_frame
 from helix.signals import Sources, compute_signals, scoring_dates, update_text_sentiment
-from helix.signals.dates import catch_up_dates
+from helix.signals.dates import batches, catch_up_dates
 from helix.warehouse import Warehouse
 from helix.warehouse.connection import utcnow
 from helix.warehouse.schema import ACCOUNT_SIGNALS, HEALTH_EVENTS, HEALTH_SCORES
@@ -59,6 +59,26 @@ def _replace_dates(wh: Warehouse, table: str, column: str, days: list[date]) -> 
         wh.write_table(table, t.filter(~t[column].isin(days)))
 
 
+def _accounts(wh: Warehouse) -> int:
+    """Accounts with any subscription: the most that can be active on one day."""
+    return int(wh.table("subscriptions").account_id.nunique().execute())
+
+
+def _new_dates(wh: Warehouse, as_of: date, full: bool) -> tuple[list[date], bool]:
+    """The dates this run computes, and whether there is a stored history to add to."""
+    stored = signal_dates(wh)
+    if full:
+        # every day of the history and every date stored before: a full run
+        # must not thin out the history
+        earlier = [d for d in stored if d <= as_of]
+        return sorted(set(scoring_dates(_history_start(wh, as_of), as_of)) | set(earlier)), False
+    if stored and stored[-1] >= as_of:
+        return [as_of], True
+    if stored:
+        return catch_up_dates(stored[-1] + timedelta(days=1), as_of), True
+    return scoring_dates(_history_start(wh, as_of), as_of), False
+
+
 def update_signals(
     wh: Warehouse,
     model: HealthModel,
@@ -69,37 +89,32 @@ def update_signals(
 ) -> dict[str, int]:
     """Score new texts, then compute and store signals for the dates not yet stored.
 
-    ``full`` recomputes every backfill date and every date stored before
-    (signals are derived data; the score history in ``health_scores`` is kept
-    either way).
+    The first run stores every day of the history, in batches of consecutive
+    days (:func:`helix.signals.dates.batches`) so that memory stays bounded; a
+    run that stops half-way leaves whole days behind and the next run goes on
+    from the last of them. ``full`` recomputes every day (signals are derived
+    data; the score history in ``health_scores`` is kept either way).
     """
     say = progress or (lambda f, m: None)
-    say(0.05, "text sentiment")
+    say(0.02, "text sentiment")
     texts = update_text_sentiment(wh)
-    stored = [] if full else signal_dates(wh)
-    if full:
-        # every backfill date and every date stored before (daily catch-up days
-        # included): a full run must not thin out the history
-        earlier = [d for d in signal_dates(wh) if d <= as_of]
-        new = sorted(set(scoring_dates(_history_start(wh, as_of), as_of)) | set(earlier))
-    elif stored and stored[-1] >= as_of:
-        new = [as_of]
-    elif stored:
-        new = catch_up_dates(stored[-1] + timedelta(days=1), as_of)
-    else:
-        new = scoring_dates(_history_start(wh, as_of), as_of)
-    say(0.3, f"signals for {len(new)} dates")
-    src = Sources(wh)
-    if not src.available("subscriptions"):
+    if not Sources(wh).available("subscriptions"):
         return {"text_sentiment": texts, ACCOUNT_SIGNALS.name: 0}
-    expr = compute_signals(src, new, model.signals)
-    if stored:
+    new, adding = _new_dates(wh, as_of, full)
+    parts = batches(new, _accounts(wh))
+    if adding:
         _replace_dates(wh, ACCOUNT_SIGNALS.name, "score_date", new)
-        wh.append(ACCOUNT_SIGNALS.name, expr)
-    else:
-        wh.write_table(ACCOUNT_SIGNALS.name, expr)
-    t = wh.table(ACCOUNT_SIGNALS.name)
-    rows = int(t.filter(t.score_date.isin(new)).count().execute())
+    rows = 0
+    with Sources(wh, cache=True) as src:
+        for i, days in enumerate(parts):
+            say(0.05 + 0.95 * i / len(parts), f"signals {days[0]} to {days[-1]} ({len(new)} dates)")
+            expr = compute_signals(src, days, model.signals)
+            if i == 0 and not adding:
+                wh.write_table(ACCOUNT_SIGNALS.name, expr)
+            else:
+                wh.append(ACCOUNT_SIGNALS.name, expr)
+            t = wh.table(ACCOUNT_SIGNALS.name)
+            rows += int(t.filter(t.score_date.isin(days)).count().execute())
     return {"text_sentiment": texts, ACCOUNT_SIGNALS.name: rows}
 
 
@@ -114,39 +129,70 @@ def _reference_dates(all_days: list[date], days: list[date]) -> dict[date, date]
     return out
 
 
+def _json_numbers(values: np.ndarray, decimals: int) -> pa.Array:
+    """JSON text of each value rounded to ``decimals`` ("null" for NaN), vectorised."""
+    rounded = np.round(np.asarray(values, dtype="float64"), decimals)
+    return pc.fill_null(pc.cast(pa.array(rounded, from_pandas=True), pa.string()), "null")
+
+
+def _concat(*parts: pa.Array | str) -> pa.Array:
+    """Element-wise concatenation of string arrays and literals (null if any part is)."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
 def drivers_between(now: pd.DataFrame, before: pd.DataFrame, model: HealthModel, top: int = 3) -> list[str]:
     """JSON list per row of ``now``: the measures whose contribution moved the score most.
 
     ``now`` and ``before`` are aligned scored frames (same accounts, row by row;
-    ``before`` rows may be all-NaN where there is no earlier score).
+    ``before`` rows may be all-NaN where there is no earlier score). Each item:
+    ``signal``, ``group``, ``delta`` (2 decimals), ``points_from`` and
+    ``points_to`` (1 decimal); moves under 0.05 points are left out. Built with
+    Arrow string kernels, not a Python loop: a daily backfill has millions of rows.
     """
+    n = len(now)
+    if n == 0:
+        return []
     sigs = [m.signal for _, m in model.measures()]
     group_of = {m.signal: g.name for g, m in model.measures()}
-    c_now = now[[CONTRIB_PREFIX + s for s in sigs]].to_numpy()
-    c_before = before[[CONTRIB_PREFIX + s for s in sigs]].to_numpy()
+    c_now = now[[CONTRIB_PREFIX + s for s in sigs]].to_numpy(dtype="float64")
+    c_before = before[[CONTRIB_PREFIX + s for s in sigs]].to_numpy(dtype="float64")
     delta = c_now - c_before
-    has_before = ~np.isnan(before["score"].to_numpy())
-    order = np.argsort(-np.abs(np.nan_to_num(delta)), axis=1)[:, :top]
-    p_now = now[[POINTS_PREFIX + s for s in sigs]].to_numpy()
-    p_before = before[[POINTS_PREFIX + s for s in sigs]].to_numpy()
+    has_before = ~np.isnan(before["score"].to_numpy(dtype="float64"))
+    order = np.argsort(-np.abs(np.nan_to_num(delta)), axis=1, kind="stable")[:, :top]
+    p_now = now[[POINTS_PREFIX + s for s in sigs]].to_numpy(dtype="float64")
+    p_before = before[[POINTS_PREFIX + s for s in sigs]].to_numpy(dtype="float64")
+    sig_json = np.array([json.dumps(s) for s in sigs], dtype=object)
+    group_json = np.array([json.dumps(group_of[s]) for s in sigs], dtype=object)
+    rows = np.arange(n)
+    parts: list[pa.Array | str] = ["["]
+    for slot in range(order.shape[1]):
+        j = order[:, slot]
+        d = delta[rows, j]
+        # the valid moves come first in ``order`` (sorted by size, all >= 0.05)
+        valid = pa.array(has_before & ~np.isnan(d) & (np.abs(np.nan_to_num(d)) >= 0.05))
+        item = _concat(
+            '{"signal": ', pa.array(sig_json[j], pa.string()),
+            ', "group": ', pa.array(group_json[j], pa.string()),
+            ', "delta": ', _json_numbers(d, 2),
+            ', "points_from": ', _json_numbers(p_before[rows, j], 1),
+            ', "points_to": ', _json_numbers(p_now[rows, j], 1), "}",
+        )  # fmt: skip
+        if slot:
+            parts.append(pc.if_else(valid, ", ", ""))
+        parts.append(pc.if_else(valid, item, ""))
+    parts.append("]")
+    return _concat(*parts).to_pylist()
+
+
+def _missing_json(missing: pd.Series) -> list[str]:
+    """JSON of each row's list of redistributed measures (rows share list objects)."""
+    cache: dict[int, str] = {}
     out = []
-    for i in range(len(now)):
-        if not has_before[i]:
-            out.append("[]")
-            continue
-        items = []
-        for j in order[i]:
-            d = delta[i, j]
-            if np.isnan(d) or abs(d) < 0.05:
-                continue
-            items.append({
-                "signal": sigs[j],
-                "group": group_of[sigs[j]],
-                "delta": round(float(d), 2),
-                "points_from": None if np.isnan(p_before[i, j]) else round(float(p_before[i, j]), 1),
-                "points_to": None if np.isnan(p_now[i, j]) else round(float(p_now[i, j]), 1),
-            })
-        out.append(json.dumps(items))
+    for m in missing:
+        key = id(m)
+        if key not in cache:
+            cache[key] = json.dumps(m)
+        out.append(cache[key])
     return out
 
 
@@ -163,17 +209,16 @@ def _scores_table(scored: pd.DataFrame, drivers: list[str], model: HealthModel) 
     for g in ("usage", "sentiment", "relationship", "onboarding", "commercial"):
         col = f"{g}_score"
         cols[col] = scored[col].round(2).tolist() if col in scored else [None] * n
-    groups = [g.name for g in model.groups]
-    values = scored[[f"{g}_score" for g in groups]].round(2)
-    cols["group_scores"] = [
-        json.dumps({g: (None if pd.isna(v) else float(v)) for g, v in zip(groups, row, strict=True)})
-        for row in values.itertuples(index=False, name=None)
-    ]
+    parts: list[pa.Array | str] = []
+    for i, g in enumerate(model.groups):
+        parts += [("{" if i == 0 else ", ") + json.dumps(g.name) + ": ",
+                  _json_numbers(scored[f"{g.name}_score"].to_numpy(dtype="float64"), 2)]  # fmt: skip
+    cols["group_scores"] = _concat(*parts, "}") if n and parts else ["{}"] * n
     cols["model_version"] = [model.version_id] * n
     cols["drivers"] = drivers
-    cols["missing"] = [json.dumps(m) for m in scored["missing"]]
+    cols["missing"] = _missing_json(scored["missing"])
     cols["computed_at"] = [now] * n
-    arrays = [pa.array(cols[f.name], f.type, from_pandas=True) for f in schema]
+    arrays = [c if isinstance(c := cols[f.name], pa.Array) else pa.array(c, f.type, from_pandas=True) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -213,7 +258,12 @@ def _events(rows: pd.DataFrame, previous: pd.DataFrame, model: HealthModel) -> p
 def update_scores(
     wh: Warehouse, model: HealthModel, as_of: date, *, progress: Progress | None = None
 ) -> dict[str, int]:
-    """Score every stored signal date not yet scored (and the as-of date again); write events."""
+    """Score every stored signal date not yet scored (and the as-of date again); write events.
+
+    Dates are scored oldest first in batches of days, each batch seeing the
+    colours the batches before it stored (so a colour change on a batch's first
+    day is still an event).
+    """
     say = progress or (lambda f, m: None)
     all_days = signal_dates(wh)
     st = wh.table(HEALTH_SCORES.name)
@@ -221,27 +271,50 @@ def update_scores(
     todo = sorted(d for d in all_days if d not in scored_days or d == as_of)
     if not todo:
         return {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
-    refs = _reference_dates(all_days, todo)
-    say(0.2, f"scoring {len(todo)} dates")
-    sig = load_signals(wh, sorted(set(todo) | set(refs.values())))
-    scored = score_frame(sig, model)
-    now = scored[scored["score_date"].isin(todo)].reset_index(drop=True)
-    ref_key = now[["account_id"]].assign(score_date=now["score_date"].map(refs))
-    before = ref_key.merge(scored, on=["account_id", "score_date"], how="left")
-    say(0.6, "drivers of change")
-    now["drivers"] = drivers_between(now, before, model)
     _replace_dates(wh, HEALTH_SCORES.name, "score_date", todo)
     _replace_dates(wh, HEALTH_EVENTS.name, "event_date", todo)
+    refs = _reference_dates(all_days, todo)
+    parts = batches(todo, _accounts(wh))
+    counts = {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
+    previous = _latest_colours(wh, todo[0])
+    for i, days in enumerate(parts):
+        say(0.05 + 0.95 * i / len(parts), f"scoring {days[0]} to {days[-1]} ({len(todo)} dates)")
+        previous, n_scores, n_events = _score_batch(wh, model, days, refs, previous)
+        counts[HEALTH_SCORES.name] += n_scores
+        counts[HEALTH_EVENTS.name] += n_events
+    return counts
+
+
+def _latest_colours(wh: Warehouse, before: date) -> pd.DataFrame:
+    """``account_id, score_date, color`` of each account's latest score before ``before``."""
     st = wh.table(HEALTH_SCORES.name)
-    first = min(todo)
-    prior = st.filter(st.score_date < first)
-    latest = prior.mutate(_m=prior.score_date.max().over(ibis.window(group_by="account_id")))
-    latest = latest.filter(latest.score_date == latest._m).select("account_id", "score_date", "color")
-    previous = latest.to_pyarrow().to_pandas()
+    prior = st.filter(st.score_date < before)
+    last = prior.group_by("account_id").aggregate(_m=prior.score_date.max())
+    j = prior.join(last, [prior.account_id == last.account_id, prior.score_date == last._m])
+    return j.select(prior.account_id, prior.score_date, prior.color).to_pyarrow().to_pandas()
+
+
+def _score_batch(
+    wh: Warehouse, model: HealthModel, days: list[date], refs: dict[date, date], previous: pd.DataFrame
+) -> tuple[pd.DataFrame, int, int]:
+    """Score ``days`` (consecutive, after every stored score), store scores and colour changes.
+
+    ``previous`` holds each account's latest colour before ``days``; returns the
+    same after them, for the next batch.
+    """
+    wanted = set(days) | {refs[d] for d in days if d in refs}
+    sig = load_signals(wh, sorted(wanted))
+    scored = score_frame(sig, model)
+    now = scored[scored["score_date"].isin(days)].reset_index(drop=True)
+    ref_key = now[["account_id"]].assign(score_date=now["score_date"].map(refs))
+    before = ref_key.merge(scored, on=["account_id", "score_date"], how="left")
+    now["drivers"] = drivers_between(now, before, model)
     scores_tbl = _scores_table(now, now["drivers"].tolist(), model)
     wh.append(HEALTH_SCORES.name, scores_tbl)
-    say(0.85, "colour changes")
     events = _events(now[["account_id", "score_date", "color", "score", "drivers"]], previous, model)
     if events.num_rows:
         wh.append(HEALTH_EVENTS.name, events)
-    return {HEALTH_SCORES.name: scores_tbl.num_rows, HEALTH_EVENTS.name: events.num_rows}
+    cols = ["account_id", "score_date", "color"]
+    latest = pd.concat([previous[cols], now[cols]], ignore_index=True)
+    latest = latest.sort_values(["account_id", "score_date"], kind="stable").drop_duplicates("account_id", keep="last")
+    return latest.reset_index(drop=True), scores_tbl.num_rows, events.num_rows

@@ -26,7 +26,9 @@ def points(scoring: Scoring, values: np.ndarray, dates: np.ndarray | None = None
     x = np.asarray(values, dtype="float64")
     if scoring.type == "linear":
         assert scoring.zero is not None and scoring.full is not None
-        out = (x - scoring.zero) / (scoring.full - scoring.zero)
+        # a line only a few ulps wide overflows to +-inf, which clips to 0 or 100
+        with np.errstate(over="ignore"):
+            out = (x - scoring.zero) / (scoring.full - scoring.zero)
         return np.clip(out, 0.0, 1.0) * 100.0
     if scoring.type == "thresholds":
         bounds = np.array([s[0] for s in scoring.steps])
@@ -98,7 +100,11 @@ def score_frame(signals: pd.DataFrame, model: HealthModel) -> pd.DataFrame:
     out["score"] = score
     colors = np.where(score >= model.green_from, "green", np.where(score < model.red_below, "red", "yellow"))
     out["color"] = np.where(np.isnan(score), None, colors)
-    names = np.array([s for s, _ in missing_flags], dtype=object)
+    names = [s for s, _ in missing_flags]
     flags = np.column_stack([f for _, f in missing_flags]) if missing_flags else np.zeros((n, 0), bool)
-    out["missing"] = [list(names[row]) for row in flags]
+    # one list per distinct combination, shared by the rows that have it: rows
+    # number in the millions on a daily backfill, combinations in the dozens
+    combos, inverse = np.unique(flags, axis=0, return_inverse=True)
+    lists = [[names[j] for j in np.flatnonzero(c)] for c in combos]
+    out["missing"] = [lists[i] for i in np.asarray(inverse).reshape(-1)] if n else []
     return out

@@ -24,7 +24,7 @@ from helix.health.data import signal_dates
 from helix.health.outcomes import labelled_dates, outcomes
 from helix.metrics.movements import FAR_FUTURE
 from helix.signals._join import left_join
-from helix.signals.dates import dates_table
+from helix.signals.dates import dates_table, observation_dates
 from helix.warehouse import Warehouse
 from helix.warehouse.schema import ACCOUNT_SIGNALS
 
@@ -101,7 +101,7 @@ def training_frame(
     days = signal_dates(wh)
     if not days:
         raise UserError("no signals yet", hint="run `helix run` first")
-    usable = labelled_dates(days, horizon_days, last_day or days[-1])
+    usable = labelled_dates(observation_dates(days), horizon_days, last_day or days[-1])
     if len(usable) < 3:
         raise UserError(
             f"not enough history for a {horizon_days}-day horizon: {len(usable)} labelled "

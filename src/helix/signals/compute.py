@@ -21,7 +21,7 @@ from helix.signals.dates import dates_table
 from helix.signals.registry import SIGNALS, SignalSpec
 from helix.signals.sources import Sources
 from helix.signals.text import TEXT_SENTIMENT
-from helix.signals.usage import onboarding_signals, usage_signals
+from helix.signals.usage import first_uses, onboarding_signals, usage_signals, value_days
 
 __all__ = ["compute_signals", "active_keys", "mrr_on", "available_signals", "KEY"]
 
@@ -108,8 +108,11 @@ def compute_signals(src: Sources, days: list[date], cfg: SignalConfig | None = N
     has = src.available
     parts: list[ir.Table] = [_commercial(src, keys, dates)]
     if has("events"):
-        parts.append(usage_signals(src.table("events"), keys, cfg))
-        parts.append(onboarding_signals(src.table("events"), keys, cfg))
+        events = src.table("events")
+        first_use = src.cached("first_use", lambda: first_uses(events))
+        value = src.cached(f"value_days:{cfg.value_event_type}:{cfg.value_min_users}", lambda: value_days(events, cfg))
+        parts.append(usage_signals(events, keys, cfg, first_use))
+        parts.append(onboarding_signals(events, keys, cfg, value, first_use))
     surveys = src.table("survey_responses") if has("survey_responses") else None
     tickets = src.table("tickets") if has("tickets") else None
     activities = src.table("activities") if has("activities") else None

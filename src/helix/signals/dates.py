@@ -1,11 +1,15 @@
 """Scoring dates: which days get a row of signals, and the table of their windows.
 
-Cadence (documented in docs/health.md): the first day of every month over the
-whole history, every 7 days back from the as-of date over the latest 91 days,
-and the as-of date itself. Later runs add every day since the last stored date
-(:func:`catch_up_dates`), so the history is daily from the first run on. A
-24-month backfill is about 37 dates (the 10k-account benchmark company stored 35
-dates, 232k rows).
+The history is daily: the first run stores every day from the start of the
+history to the as-of date, later runs every day since the last stored one
+(documented in docs/health.md). The usage look-backs are range windows over
+day numbers, so a daily history costs little more than a sparse one.
+
+Models and backtests learn from a sample of those days
+(:func:`observation_dates`): the first day of every month, and every 7 days back
+from the last day over its latest 91 days. Consecutive days of one account are
+nearly the same observation, and this keeps the training sets the size they
+had when only those days were stored.
 """
 
 from __future__ import annotations
@@ -16,49 +20,46 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-__all__ = ["scoring_dates", "catch_up_dates", "dates_table", "WINDOWS", "DAILY_CATCH_UP_DAYS"]
+__all__ = ["scoring_dates", "catch_up_dates", "observation_dates", "batches", "dates_table", "WINDOWS"]
 
 WINDOWS = (7, 30, 60, 90, 120, 180, 365)
 """Look-back windows in days; ``dates_table`` has a column ``_d<n>`` = date - n days."""
 
 
-def scoring_dates(start: date, as_of: date, *, recent_days: int = 91, step_days: int = 7) -> list[date]:
-    """The backfill dates from ``start`` to ``as_of`` (inclusive), sorted and distinct."""
+def scoring_dates(start: date, as_of: date) -> list[date]:
+    """Every day from ``start`` to ``as_of`` (inclusive); just ``as_of`` when start is later."""
     if start > as_of:
         return [as_of]
-    days: set[date] = {as_of}
-    month = date(start.year, start.month, 1)
-    if month < start:
-        month = _next_month(month)
-    while month <= as_of:
-        days.add(month)
-        month = _next_month(month)
-    d = as_of
-    while d >= max(start, as_of - timedelta(days=recent_days)):
-        days.add(d)
-        d -= timedelta(days=step_days)
-    return sorted(days)
-
-
-DAILY_CATCH_UP_DAYS = 92
-"""An incremental run adds every day since the last stored date when the gap is at most this."""
+    return [start + timedelta(days=i) for i in range((as_of - start).days + 1)]
 
 
 def catch_up_dates(start: date, as_of: date) -> list[date]:
-    """The dates an incremental run adds after a stored history that ends the day before ``start``.
-
-    Every day up to ``as_of`` when the gap is short (a daily or weekly schedule
-    that missed some days), otherwise the backfill cadence of :func:`scoring_dates`.
-    """
-    if start > as_of:
-        return [as_of]
-    if (as_of - start).days < DAILY_CATCH_UP_DAYS:
-        return [start + timedelta(days=i) for i in range((as_of - start).days + 1)]
+    """The dates an incremental run adds after a history that ends the day before ``start``."""
     return scoring_dates(start, as_of)
 
 
-def _next_month(d: date) -> date:
-    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+def observation_dates(days: list[date], *, recent_days: int = 91, step_days: int = 7) -> list[date]:
+    """The sample of stored ``days`` that models and backtests observe (sorted).
+
+    Month starts over the whole history, and every ``step_days`` back from the
+    last day over its latest ``recent_days``.
+    """
+    if not days:
+        return []
+    stored = sorted(set(days))
+    last = stored[-1]
+    recent = {last - timedelta(days=i) for i in range(0, recent_days + 1, step_days)}
+    return [d for d in stored if d.day == 1 or d in recent]
+
+
+def batches(days: list[date], accounts: int, *, rows: int = 2_000_000) -> list[list[date]]:
+    """``days`` (sorted) in consecutive runs of about ``rows`` account-days each.
+
+    Bounds the memory of one signals or scoring query however long the history.
+    """
+    size = max(1, rows // max(1, accounts))
+    ordered = sorted(set(days))
+    return [ordered[i : i + size] for i in range(0, len(ordered), size)]
 
 
 def dates_table(days: list[date], horizon_days: int | None = None) -> ir.Table:

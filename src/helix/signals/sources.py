@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -16,8 +17,9 @@ __all__ = ["Sources"]
 class Sources:
     """The warehouse tables signals read; an absent or empty table counts as unavailable."""
 
-    def __init__(self, wh: Warehouse) -> None:
+    def __init__(self, wh: Warehouse, *, cache: bool = False) -> None:
         self.wh = wh
+        self.cache = cache
 
     @cached_property
     def _tables(self) -> set[str]:
@@ -41,3 +43,31 @@ class Sources:
     def table(self, name: str) -> ir.Table:
         """The Ibis table ``name``."""
         return self.wh.table(name)
+
+    @cached_property
+    def _cache(self) -> dict[str, ir.Table]:
+        return {}
+
+    def cached(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """``build()``; with ``cache=True`` computed once and kept on the backend (Ibis
+        ``cache``: a temporary table) until :meth:`release`.
+
+        For whole-history aggregates that every batch of scoring dates needs.
+        """
+        if not self.cache:
+            return build()
+        if key not in self._cache:
+            self._cache[key] = build().cache()
+        return self._cache[key]
+
+    def release(self) -> None:
+        """Drop the cached tables."""
+        for t in self._cache.values():
+            t.release()  # type: ignore[attr-defined]
+        self._cache.clear()
+
+    def __enter__(self) -> Sources:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

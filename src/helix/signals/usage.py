@@ -1,8 +1,9 @@
 """Usage signals: active users, logins, breadth, depth, trends, plateau, recency.
 
-Events are first reduced to one row per account, day, event type and user;
-those rows are joined to the scoring dates whose 120-day look-back covers
-them (``day < score_date``: strictly before the date), then aggregated.
+Events are first reduced to one row per account, day, event type and user,
+then to per-day counts; every look-back (strictly before the scoring date) is a
+range window over day numbers, so scoring every day of a long history costs
+about as much as scoring a few dates of it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import ibis.expr.types as ir
 from helix.signals._join import flag, left_join
 from helix.signals.config import SignalConfig
 
-__all__ = ["usage_signals", "onboarding_signals", "event_days"]
+__all__ = ["usage_signals", "onboarding_signals", "event_days", "first_uses", "value_days"]
 
 KEY = ["account_id", "score_date"]
 
@@ -31,71 +32,148 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     return ibis.ifelse(den_f > 0, num.cast(dt.float64) / den_f, ibis.null(dt.float64))
 
 
-def _last_before(points: ir.Table, facts: ir.Table) -> ir.Table:
-    """For each (account_id, score_date) in ``points``, the latest fact ``day`` strictly before it.
+def _day_number(day: ir.DateValue) -> ir.IntegerValue:
+    """Days since 1970-01-01: an integer to order range windows by, on every backend."""
+    return day.delta(ibis.date(1970, 1, 1), unit="day").cast(dt.int64)
 
-    A portable as-of join: facts and points in one ordered union, a running max
-    per account, points ordered before facts of the same day.
+
+def _range_sums(
+    facts: ir.Table, points: ir.Table, sums: dict[str, tuple[str, int | None, int]], *, how: str = "sum"
+) -> ir.Table:
+    """Window sums (or maxima) of ``facts`` columns for each point, by day number ``t``.
+
+    ``facts`` has ``account_id``, ``t`` and integer columns; ``points`` has
+    ``account_id``, ``score_date`` and ``t``. ``sums[name] = (column, lo, hi)``
+    sums ``column`` over the facts with ``t - lo <= fact.t <= t - hi`` (``lo``
+    None: since the beginning); null when there are none. Facts and points go
+    into one union ordered by ``t``, so each point costs one step of a range
+    window instead of a join with every fact of its look-back.
     """
+    cols = sorted({c for c, _, _ in sums.values()})
+    f = facts.select(
+        "account_id", "t", score_date=ibis.null(dt.date), _pt=ibis.literal(0),
+        **{c: facts[c].cast(dt.int64) for c in cols},
+    )  # fmt: skip
     p = points.select(
-        "account_id", t=points.score_date, k=ibis.literal(0), fact=ibis.null(dt.date)
+        "account_id", "t", "score_date", _pt=ibis.literal(1),
+        **{c: ibis.null(dt.int64) for c in cols},
+    )  # fmt: skip
+    u = f.union(p)
+    windows = {}
+    for name, (col, lo, hi) in sums.items():
+        w = ibis.window(group_by="account_id", order_by="t", range=(None if lo is None else -lo, -hi))
+        windows[name] = (u[col].sum() if how == "sum" else u[col].max()).over(w)
+    u = u.mutate(**windows)
+    u = u.filter(u._pt == 1)
+    return u.select("account_id", "score_date", *sums)
+
+
+def _distinct_recent(items: ir.Table, points: ir.Table, days: int) -> ir.Table:
+    """Distinct ``item`` values per point seen on one of the ``days`` days before it.
+
+    ``items`` holds distinct (``account_id``, ``item``, ``t``). An occurrence on
+    day t covers the points t+1 .. t+days, up to the item's next occurrence (which
+    takes over from there), so each item is counted once: +1 where an occurrence's
+    cover starts, -1 where it ends, and a running sum over the points.
+    """
+    w = ibis.window(group_by=["account_id", "item"], order_by="t")
+    nxt = items.t.lead().over(w)
+    r = items.mutate(_end=ibis.least(items.t + days, ibis.coalesce(nxt, items.t + days)) + 1)
+    change = r.select("account_id", t=r.t + 1, d=ibis.literal(1, dt.int64)).union(
+        r.select("account_id", t=r._end, d=ibis.literal(-1, dt.int64))
     )
-    f = facts.select("account_id", t=facts.day, k=ibis.literal(1), fact=facts.day)
-    u = p.union(f)
-    w = ibis.window(group_by="account_id", order_by=["t", "k"], preceding=None, following=0)
-    u = u.mutate(last=u.fact.max().over(w))
-    u = u.filter(u.k == 0)
-    return u.select("account_id", score_date=u.t, last=u.last)
+    change = change.group_by(["account_id", "t"]).aggregate(d=change.d.sum())
+    change = change.filter(change.d != 0).select(
+        "account_id", "t", score_date=ibis.null(dt.date), _pt=ibis.literal(0), d="d"
+    )
+    p = points.select("account_id", "t", "score_date", _pt=ibis.literal(1), d=ibis.literal(0, dt.int64))
+    u = change.union(p)
+    running = ibis.window(group_by="account_id", order_by=["t", "_pt"], preceding=None, following=0)
+    u = u.mutate(n=u.d.sum().over(running))
+    u = u.filter(u._pt == 1)
+    return u.select("account_id", "score_date", n=u.n)
 
 
-def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Table:
-    """Usage signals per (account_id, score_date) in ``keys`` (which carries the window columns)."""
-    k = keys.select("account_id", "score_date", "_d30", "_d60", "_d90", "_d120", "seats", "tenure_days")
+def first_uses(events: ir.Table) -> ir.Table:
+    """``account_id, event_type, first_day``: when each account first used each event type."""
+    return events.group_by(["account_id", "event_type"]).aggregate(first_day=events.event_time.min().date())
+
+
+def value_days(events: ir.Table, cfg: SignalConfig) -> ir.Table:
+    """``account_id, value_day``: the day the ``value_min_users``-th user first did the value event."""
+    x = events.filter(events.event_type == cfg.value_event_type)
+    firsts = x.group_by(["account_id", "user_id"]).aggregate(first_day=x.event_time.min().date())
+    w = ibis.window(group_by="account_id", order_by=["first_day", "user_id"])
+    ranked = firsts.mutate(rn=ibis.row_number().over(w))
+    return ranked.filter(ranked.rn == cfg.value_min_users - 1).select("account_id", value_day=ranked.first_day)
+
+
+def usage_signals(
+    events: ir.Table, keys: ir.Table, cfg: SignalConfig, first_use: ir.Table | None = None
+) -> ir.Table:
+    """Usage signals per (account_id, score_date) in ``keys`` (which carries the window columns).
+
+    Events are reduced to account-days (counts) and account-user-days /
+    account-type-days (for the distinct counts), then every window is a range
+    window over day numbers: the cost grows with events plus scoring rows, not
+    with their product, so a daily history costs about as much as a monthly one.
+    ``first_use`` is :func:`first_uses` of ``events`` (pass a cached copy when
+    scoring several batches of dates).
+    """
+    k = keys.select("account_id", "score_date", "seats", "tenure_days")
+    points = k.select("account_id", "score_date", t=_day_number(k.score_date))
     # only the 120 days before the earliest scoring date reach the windows: an
     # incremental day then reduces four months of events, not the whole history
-    since = k._d120.min().cast(dt.timestamp).as_scalar()
-    daily = event_days(events.filter(events.event_time >= since))
-    j = daily.join(
-        k,
-        [daily.account_id == k.account_id, daily.day < k.score_date, daily.day >= k._d120],
+    since = keys._d120.min().cast(dt.timestamp).as_scalar()
+    until = keys.score_date.max().cast(dt.timestamp).as_scalar()
+    daily = event_days(events.filter((events.event_time >= since) & (events.event_time < until)))
+    daily = daily.mutate(t=_day_number(daily.day))
+    login = daily.event_type == cfg.login_event_type
+    core = daily.event_type.isin(list(cfg.core_event_types)) if cfg.core_event_types else ibis.literal(False)
+    per_day = daily.group_by(["account_id", "t"]).aggregate(
+        n=daily.n.sum(), n_login=daily.n.sum(where=login), n_core=daily.n.sum(where=core)
     )
-    last30 = j.day >= j._d30
-    prior = j.day < j._d30
-    login = j.event_type == cfg.login_event_type
-    core = j.event_type.isin(list(cfg.core_event_types)) if cfg.core_event_types else ibis.literal(False)
-    agg = j.group_by(KEY).aggregate(
-        active_users_30=j.user_id.nunique(where=last30),
-        events_30=j.n.sum(where=last30),
-        events_prev_30=j.n.sum(where=(j.day >= j._d60) & prior),
-        events_prior_90=j.n.sum(where=prior),
-        logins_30=j.n.sum(where=last30 & login),
-        logins_prior_90=j.n.sum(where=prior & login),
-        breadth_30=j.event_type.nunique(where=last30),
-        core_events_30=j.n.sum(where=last30 & core),
+    per_day = per_day.mutate(
+        n_login=per_day.n_login.fill_null(0), n_core=per_day.n_core.fill_null(0), day_t=per_day.t
     )
-    first_use = events.group_by(["account_id", "event_type"]).aggregate(
-        first_day=events.event_time.min().date()
+    sums = _range_sums(per_day, points, {
+        "events_30": ("n", 30, 1),
+        "events_prev_30": ("n", 60, 31),
+        "events_prior_90": ("n", 120, 31),
+        "logins_30": ("n_login", 30, 1),
+        "logins_prior_90": ("n_login", 120, 31),
+        "core_events_30": ("n_core", 30, 1),
+    })  # fmt: skip
+    recent = _range_sums(per_day, points, {"last_t": ("day_t", None, 1)}, how="max")
+    # the last active day before the look-backs, for accounts quiet all through them
+    old = events.filter(events.event_time < since)
+    old = old.group_by("account_id").aggregate(old_last=old.event_time.max().date())
+    users = daily.filter(daily.user_id.notnull()).select("account_id", "t", item=daily.user_id).distinct()
+    types = daily.filter(daily.event_type.notnull()).select("account_id", "t", item=daily.event_type).distinct()
+    active_users = _distinct_recent(users, points, 30).rename(active_users_30="n")
+    breadth = _distinct_recent(types, points, 30).rename(breadth_30="n")
+    fu = first_uses(events) if first_use is None else first_use
+    feats = _range_sums(
+        fu.select("account_id", t=_day_number(fu.first_day), one=ibis.literal(1)),
+        points,
+        {"breadth_ever": ("one", None, 1), "new_features_90": ("one", 90, 1)},
     )
     # event types the product had before each scoring date (a type first seen later must
     # not make an account look stuck before it existed)
-    type_first = events.group_by("event_type").aggregate(first_day=events.event_time.min().date())
+    type_first = fu.group_by("event_type").aggregate(first_day=fu.first_day.min())
     days = k.select("score_date").distinct()
     tj = type_first.join(days, type_first.first_day < days.score_date)
     types_known = tj.group_by("score_date").aggregate(types_known=tj.count())
-    fu = first_use.join(
-        k, [first_use.account_id == k.account_id, first_use.first_day < k.score_date]
-    )
-    feats = fu.group_by(KEY).aggregate(
-        breadth_ever=fu.count(), new_features_90=fu.count(where=fu.first_day >= fu._d90)
-    )
-    active_days = events.select("account_id", day=events.event_time.date()).distinct()
-    last = _last_before(k, active_days)
-    out = left_join(left_join(left_join(k, agg, KEY), feats, KEY), last, KEY)
+    out = k
+    for part in (sums, recent, active_users, breadth, feats):
+        out = left_join(out, part, KEY)
+    out = left_join(out, old, "account_id")
     out = left_join(out, types_known, "score_date")
+    last_t = ibis.coalesce(out.last_t, _day_number(out.old_last))
     z = {c: out[c].fill_null(0) for c in (
         "active_users_30", "events_30", "events_prev_30", "events_prior_90", "logins_30",
         "logins_prior_90", "breadth_30", "core_events_30", "breadth_ever", "new_features_90",
-    )}
+    )}  # fmt: skip
     trend90 = _ratio(z["events_30"], z["events_prior_90"] / 3.0)
     plateau = (
         (out.tenure_days >= cfg.plateau_min_tenure_days)
@@ -119,25 +197,27 @@ def usage_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Tab
         new_features_90=z["new_features_90"].cast(dt.float64),
         plateau=flag(plateau),
         days_since_last_activity=ibis.coalesce(
-            out.score_date.delta(out.last, unit="day"), out.tenure_days
+            _day_number(out.score_date) - last_t, out.tenure_days
         ).cast(dt.float64),
     )
 
 
-def onboarding_signals(events: ir.Table, keys: ir.Table, cfg: SignalConfig) -> ir.Table:
-    """First value moment: the day the ``value_min_users``-th user first did the value event."""
-    x = events.filter(events.event_type == cfg.value_event_type)
-    firsts = x.group_by(["account_id", "user_id"]).aggregate(first_day=x.event_time.min().date())
-    w = ibis.window(group_by="account_id", order_by=["first_day", "user_id"])
-    ranked = firsts.mutate(rn=ibis.row_number().over(w))
-    value = ranked.filter(ranked.rn == cfg.value_min_users - 1).select(
-        "account_id", value_day=ranked.first_day
-    )
+def onboarding_signals(
+    events: ir.Table, keys: ir.Table, cfg: SignalConfig, value: ir.Table | None = None,
+    first_use: ir.Table | None = None,
+) -> ir.Table:
+    """First value moment reached, time to value and onboarding stall per key.
+
+    ``value`` and ``first_use`` are :func:`value_days` and :func:`first_uses` of
+    ``events`` (pass cached copies when scoring several batches of dates).
+    """
+    value = value_days(events, cfg) if value is None else value
+    fu = first_uses(events) if first_use is None else first_use
     k = keys.select("account_id", "score_date", "customer_since", "tenure_days")
     j = left_join(k, value, "account_id")
     reached = j.value_day.notnull() & (j.value_day < j.score_date)
     # onboarding of accounts that began before the event history cannot be observed
-    observed = j.customer_since >= events.event_time.min().date().as_scalar()
+    observed = j.customer_since >= fu.first_day.min().as_scalar()
     return j.select(
         "account_id",
         "score_date",
