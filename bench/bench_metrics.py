@@ -255,6 +255,10 @@ def pandas_movements(data: dict[str, pa.Table], bounds: list[date]) -> pd.DataFr
     bi = i0[rep] + (np.arange(rep.size) - np.repeat(np.cumsum(counts) - counts, counts))
     cents = np.round(s["mrr"].to_numpy(dtype=float) * 100).astype(np.int64)
     qty = s["quantity"].to_numpy(dtype=float)
+    # plans as sorted integer codes (NaN when missing): min/max of object strings
+    # would drop pandas into a per-group Python loop (hours at 1M accounts)
+    codes, _ = pd.factorize(s["plan"], sort=True)
+    plan = np.where(codes < 0, np.nan, codes.astype(float))
     x = pd.DataFrame(
         {
             "account": s["account_id"].to_numpy()[rep],
@@ -262,7 +266,7 @@ def pandas_movements(data: dict[str, pa.Table], bounds: list[date]) -> pd.DataFr
             "b": bi,
             "cents": cents[rep],
             "qty": qty[rep],
-            "plan": s["plan"].to_numpy()[rep],
+            "plan": plan[rep],
         }
     )
     g = (
@@ -291,8 +295,8 @@ def pandas_movements(data: dict[str, pa.Table], bounds: list[date]) -> pd.DataFr
     c["a0"] = c["a0"].fillna(0).astype(np.int64)
     c["a1"] = c["a1"].fillna(0).astype(np.int64)
     c["delta"] = c["a1"] - c["a0"]
-    plan_same = (c["plo0"].fillna("\0") == c["plo1"].fillna("\0")) & (
-        c["phi0"].fillna("\0") == c["phi1"].fillna("\0")
+    plan_same = (c["plo0"].fillna(-1) == c["plo1"].fillna(-1)) & (
+        c["phi0"].fillna(-1) == c["phi1"].fillna(-1)
     )
     seats = (
         (c["q0"] > 0)
