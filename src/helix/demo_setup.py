@@ -29,6 +29,7 @@ class DemoSetup:
     users: list[dict[str, str]] = field(default_factory=list)
     portfolio: dict[str, Any] = field(default_factory=dict)
     models: list[dict[str, Any]] = field(default_factory=list)
+    playbooks: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,8 @@ class DemoSetup:
             "pipeline": self.pipeline,
             "portfolio": self.portfolio,
             "models": self.models,
+            "playbooks": {k: self.playbooks.get(k) for k in ("as_of", "enrolled", "held_out",
+                                                             "steps")},
             "users": self.users,
             "password": DEMO_PASSWORD,
         }
@@ -143,6 +146,10 @@ def setup_demo(
             pipeline = run_pipeline(platform.warehouse, as_of=end, settings=platform.settings)
     say("creating demo users", 0.95)
     users = ensure_demo_users(platform, summary.to_dict().get("csms", []))
+    say("running the playbooks: tasks for every CSM", 0.97)
+    from helix.playbooks.service import run_playbooks
+
+    playbooks = run_playbooks(platform, end, actor="demo")
     say("done", 1.0)
     return DemoSetup(
         company=summary.to_dict(),
@@ -151,4 +158,5 @@ def setup_demo(
         users=users,
         portfolio=portfolio_summary(platform),
         models=models,
+        playbooks=playbooks,
     )

@@ -35,8 +35,11 @@ def session_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
-def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
-    """Build the Helix app for one data directory."""
+def create_app(
+    settings: Settings, *, secure_cookies: bool = False, scheduler: bool = False
+) -> FastAPI:
+    """Build the Helix app for one data directory; with ``scheduler`` (what ``helix serve``
+    asks for) the playbook schedule runs in the background while the app serves."""
     from helix.api.routes import accounts
     from helix.web import pages
 
@@ -46,7 +49,14 @@ def create_app(settings: Settings, *, secure_cookies: bool = False) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        background = None
+        if scheduler:
+            from helix.playbooks.scheduler import start_scheduler
+
+            background = start_scheduler(platform)
         yield
+        if background is not None:
+            background.shutdown(wait=False)
         platform.close()
 
     app = FastAPI(
@@ -87,6 +97,7 @@ def _include_optional_routers(app: FastAPI) -> None:
         "helix.api.routes.expansion",
         "helix.api.routes.forecast",
         "helix.api.routes.forensics",
+        "helix.api.routes.playbooks",
     ):
         try:
             mod = importlib.import_module(module)

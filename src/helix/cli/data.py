@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from helix.cli.admin import cli_actor
 from helix.cli.main import settings_of
 from helix.cli.output import JsonOpt, emit, err, out, progress_bar
 from helix.platform import Platform
@@ -97,6 +98,10 @@ def _render_run(report: dict[str, Any]) -> None:
         for note in s["notes"]:
             if s["status"] == "ran":
                 out.print(f"[yellow]{s['name']}:[/yellow] {note}", highlight=False)
+    if "playbooks" in report:
+        from helix.cli.playbooks import render_run
+
+        render_run(report["playbooks"])
 
 
 def run_cmd(
@@ -106,6 +111,9 @@ def run_cmd(
         typer.Option("--as-of", formats=["%Y-%m-%d"], help="Compute as of this date (default today, UTC)."),
     ] = None,
     full: Annotated[bool, typer.Option("--full", help="Rebuild every stage from scratch.")] = False,
+    playbooks: Annotated[
+        bool, typer.Option("--playbooks/--no-playbooks", help="Run the playbooks afterwards.")
+    ] = True,
     stage: Annotated[
         list[str] | None, typer.Option("--stage", help="Run only this stage (repeatable).")
     ] = None,
@@ -135,7 +143,13 @@ def run_cmd(
         report = run_pipeline(
             platform.warehouse, as_of=day, full=full, only=stage, on_stage=on_stage,
             settings=platform.settings,
-        )
-    emit(report.to_dict(), as_json, _render_run)
+        ).to_dict()
+        if playbooks and not stage:
+            from helix.playbooks.service import run_playbooks
+
+            task = bar.add_task("playbooks", total=None)
+            report["playbooks"] = run_playbooks(platform, day, actor=cli_actor())
+            bar.update(task, total=1, completed=1)
+    emit(report, as_json, _render_run)
     if not as_json:
         err.print(f"pipeline finished for {day}")

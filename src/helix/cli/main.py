@@ -78,8 +78,10 @@ def _register_commands() -> None:
         forensics,
         health,
         metrics,
+        playbooks,
         predict,
         serve,
+        settings,
     )
 
     data.register(app)
@@ -92,6 +94,8 @@ def _register_commands() -> None:
     expansion.register(app)
     forecast.register(app)
     forensics.register(app)
+    playbooks.register(app)
+    settings.register(app)
 
 
 _register_commands()

@@ -30,6 +30,6 @@ def serve_app(settings: object, *, host: str, port: int) -> None:
 
     from helix.api.app import create_app
 
-    app = create_app(settings)  # type: ignore[arg-type]
+    app = create_app(settings, scheduler=True)  # type: ignore[arg-type]
     err.print(f"Helix is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -19,8 +19,23 @@ import enum
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, Enum, ForeignKey, Index, MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Unicode,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -35,6 +50,19 @@ __all__ = [
     "AuditLog",
     "ImportRun",
     "Setting",
+    "RenewalOverride",
+    "StepStatus",
+    "TaskStatus",
+    "PlaybookRecord",
+    "PlaybookVersion",
+    "Enrolment",
+    "PlaybookStep",
+    "Task",
+    "Notification",
+    "Delivery",
+    "ContactPreference",
+    "AccountField",
+    "SCHEDULER_JOBS",
     "utcnow",
 ]
 
@@ -310,3 +338,321 @@ class RenewalOverride(Base):
             "actor": self.actor,
             "created_at": _iso(self.created_at),
         }
+
+
+# ---------------------------------------------------------------------------
+# Playbooks (helix.playbooks): definitions, occurrences, steps, tasks, deliveries
+# ---------------------------------------------------------------------------
+
+
+class StepStatus(enum.StrEnum):
+    """Life cycle of one action of one enrolment."""
+
+    PENDING = "pending"  # decided, waiting for its due date
+    SENDING = "sending"  # claimed: an attempt is in flight (or crashed mid-flight)
+    DONE = "done"
+    SKIPPED = "skipped"  # its ``unless`` held, or nobody could be reached
+    FAILED = "failed"  # retry budget spent; ``last_error`` says why
+
+
+class TaskStatus(enum.StrEnum):
+    """A task is open until someone completes or dismisses it, with an outcome."""
+
+    OPEN = "open"
+    DONE = "done"
+    DISMISSED = "dismissed"
+
+
+class PlaybookRecord(Base):
+    """The current definition of one playbook; every version is kept in ``playbook_versions``."""
+
+    __tablename__ = "playbooks"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(default=1)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(ENUM_LENGTH), default="custom")  # library|custom
+    evaluated_through: Mapped[date | None] = mapped_column(Date(), default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "enabled": self.enabled,
+            "source": self.source,
+            "definition": self.definition,
+            "evaluated_through": self.evaluated_through.isoformat()
+            if self.evaluated_through
+            else None,
+            "updated_at": _iso(self.updated_at),
+            "updated_by": self.updated_by,
+        }
+
+
+class PlaybookVersion(Base):
+    """One saved version of a playbook definition (never changed afterwards)."""
+
+    __tablename__ = "playbook_versions"
+    __table_args__ = (UniqueConstraint("name", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column()
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+
+class Enrolment(Base):
+    """One trigger occurrence of one playbook for one account: decided exactly once
+    (the unique key), held out or treated."""
+
+    __tablename__ = "playbook_enrolments"
+    __table_args__ = (
+        UniqueConstraint("playbook", "account_id", "occurrence_key"),
+        Index("ix_playbook_enrolments_account", "account_id", "occurred_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    playbook: Mapped[str] = mapped_column(String(64), index=True)
+    playbook_version: Mapped[int] = mapped_column()
+    account_id: Mapped[str] = mapped_column(String(255))
+    occurrence_key: Mapped[str] = mapped_column(String(255))
+    occurred_on: Mapped[date] = mapped_column(Date())
+    evidence: Mapped[str] = mapped_column(String(2000), default="")
+    owner_email: Mapped[str | None] = mapped_column(String(EMAIL_LENGTH), default=None)
+    held_out: Mapped[bool] = mapped_column(default=False)
+    holdout_draw: Mapped[float] = mapped_column(default=1.0)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    steps: Mapped[list[PlaybookStep]] = relationship(
+        back_populates="enrolment", order_by="PlaybookStep.position"
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "playbook": self.playbook,
+            "playbook_version": self.playbook_version,
+            "account_id": self.account_id,
+            "occurrence_key": self.occurrence_key,
+            "occurred_on": self.occurred_on.isoformat(),
+            "evidence": self.evidence,
+            "owner_email": self.owner_email,
+            "held_out": self.held_out,
+            "decided_at": _iso(self.decided_at),
+        }
+
+
+class PlaybookStep(Base):
+    """One action of one enrolment, executed at most once to completion."""
+
+    __tablename__ = "playbook_steps"
+    __table_args__ = (
+        UniqueConstraint("enrolment_id", "position"),
+        Index("ix_playbook_steps_due", "status", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("playbook_enrolments.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column()
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus, "step_status"))
+    due_on: Mapped[date | None] = mapped_column(Date(), default=None)  # None: after the previous
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    last_error: Mapped[str | None] = mapped_column(String(2000), default=None)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    enrolment: Mapped[Enrolment] = relationship(back_populates="steps")
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "enrolment_id": self.enrolment_id,
+            "position": self.position,
+            "type": self.action.get("type"),
+            "status": str(self.status),
+            "due_on": self.due_on.isoformat() if self.due_on else None,
+            "attempts": self.attempts,
+            "last_error": self.last_error,
+            "result": self.result,
+            "finished_at": _iso(self.finished_at),
+        }
+
+
+class Task(Base):
+    """A call to action for a person: owner, due date, priority, reason and evidence."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_owner_status", "owner_email", "status", "due_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(255), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(String(2000), default="")
+    evidence: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, default=None)
+    owner_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH))
+    due_date: Mapped[date] = mapped_column(Date())
+    priority: Mapped[str] = mapped_column(String(ENUM_LENGTH), default="normal")
+    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "task_status"))
+    outcome: Mapped[str | None] = mapped_column(String(2000), default=None)
+    playbook: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    step_id: Mapped[int | None] = mapped_column(
+        ForeignKey("playbook_steps.id", ondelete="SET NULL"), unique=True, default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    closed_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "title": self.title,
+            "reason": self.reason,
+            "evidence": self.evidence or [],
+            "owner_email": self.owner_email,
+            "due_date": self.due_date.isoformat(),
+            "priority": self.priority,
+            "status": str(self.status),
+            "outcome": self.outcome,
+            "playbook": self.playbook,
+            "created_at": _iso(self.created_at),
+            "created_by": self.created_by,
+            "updated_at": _iso(self.updated_at),
+            "closed_at": _iso(self.closed_at),
+            "closed_by": self.closed_by,
+        }
+
+
+class Notification(Base):
+    """An in-app message to one user."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("step_id", "user_email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_email: Mapped[str] = mapped_column(String(EMAIL_LENGTH), index=True)
+    message: Mapped[str] = mapped_column(String(2000))
+    account_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    step_id: Mapped[int | None] = mapped_column(
+        ForeignKey("playbook_steps.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "user_email": self.user_email,
+            "message": self.message,
+            "account_id": self.account_id,
+            "created_at": _iso(self.created_at),
+            "read_at": _iso(self.read_at),
+        }
+
+
+class Delivery(Base):
+    """One email or webhook of one step to one recipient; ``message_id`` is the idempotency
+    key sent with it, the same on every retry."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("step_id", "recipient"),
+        Index("ix_deliveries_recipient", "channel", "recipient", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    step_id: Mapped[int] = mapped_column(ForeignKey("playbook_steps.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(ENUM_LENGTH))  # email | webhook
+    recipient: Mapped[str] = mapped_column(String(ACTOR_LENGTH))  # contact id or webhook name
+    address: Mapped[str] = mapped_column(String(1000))
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(ENUM_LENGTH))  # sending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(2000), default=None)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "step_id": self.step_id,
+            "channel": self.channel,
+            "recipient": self.recipient,
+            "address": self.address,
+            "message_id": self.message_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "error": self.error,
+            "sent_at": _iso(self.sent_at),
+        }
+
+
+class ContactPreference(Base):
+    """How a customer contact wants to be reached (seed 001, principle 4)."""
+
+    __tablename__ = "contact_preferences"
+
+    contact_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    email_opt_out: Mapped[bool] = mapped_column(default=False)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["email"])
+    max_emails_per_week: Mapped[int | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "contact_id": self.contact_id,
+            "email_opt_out": self.email_opt_out,
+            "channels": list(self.channels or []),
+            "max_emails_per_week": self.max_emails_per_week,
+            "updated_at": _iso(self.updated_at),
+            "updated_by": self.updated_by,
+        }
+
+
+class AccountField(Base):
+    """A field of an account set in Helix (by a playbook or a person); survives re-imports."""
+
+    __tablename__ = "account_fields"
+
+    account_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, onupdate=utcnow)
+    set_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "account_id": self.account_id,
+            "field": self.field,
+            "value": self.value,
+            "set_at": _iso(self.set_at),
+            "set_by": self.set_by,
+        }
+
+
+SCHEDULER_JOBS = Table(
+    "scheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)
+"""APScheduler's job store table (its own layout), created by our migrations so that the
+schema stays under Alembic; ``helix serve`` persists its scheduled jobs here."""

@@ -12,7 +12,7 @@ from helix.errors import UserError
 from helix.store.audit import check_actor, record
 from helix.store.models import Setting
 
-__all__ = ["get_setting", "set_setting", "all_settings"]
+__all__ = ["get_setting", "set_setting", "all_settings", "masked"]
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,99}$")
 _SECRET_WORDS = ("secret", "password", "token", "api_key")
@@ -27,7 +27,7 @@ def _check_key(key: str) -> str:
     return key
 
 
-def _shown(key: str, value: Any) -> Any:
+def masked(key: str, value: Any) -> Any:
     """What the audit log keeps of a value: secrets are masked."""
     if value is not None and any(word in key for word in _SECRET_WORDS):
         return "***"
@@ -59,7 +59,7 @@ def set_setting(session: Session, key: str, value: Any, actor: str) -> Setting:
         action="setting.set",
         target_type="setting",
         target_id=key,
-        detail={"from": _shown(key, old), "to": _shown(key, value)},
+        detail={"from": masked(key, old), "to": masked(key, value)},
     )
     return row
 

@@ -101,3 +101,77 @@ def accounts_page(
         "accounts.html",
         {"page": page, "who": who, "q": q or "", "csrf": _csrf(request)},
     )
+
+
+@router.get("/tasks", response_class=HTMLResponse)
+def tasks_page(
+    request: Request,
+    platform: PlatformDep,
+    due: Annotated[str, Query(pattern="^(today|overdue|week|all)$")] = "today",
+    message: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    from helix.playbooks.service import latest_as_of
+    from helix.playbooks.tasks import list_tasks
+
+    try:
+        who = current_principal(request, platform)
+    except Problem:
+        return RedirectResponse("/login", status_code=303)
+    for _ in get_warehouse(platform):
+        today = latest_as_of(platform)
+    mine = who.book_owner is not None  # a CSM's own; leaders and admins see everyone's
+    with platform.store.session() as session:
+        rows = list_tasks(session, owner=who.name if mine else None, due=due,  # type: ignore[arg-type]
+                          today=today)
+    return templates.TemplateResponse(request, "tasks.html", {
+        "tasks": rows, "who": who, "due": due, "today": today, "mine": mine,
+        "can_write": who.can_write, "csrf": _csrf(request), "message": message,
+    })
+
+
+@router.post("/tasks/{task_id}/close")
+def close_task_form(
+    request: Request,
+    platform: PlatformDep,
+    task_id: int,
+    status: Annotated[str, Form(pattern="^(done|dismissed)$")],
+    outcome: Annotated[str, Form(min_length=1, max_length=2000)],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    from helix.playbooks.tasks import close_task
+
+    _check_csrf(request, csrf)
+    try:
+        who = current_principal(request, platform)
+    except Problem:
+        return RedirectResponse("/login", status_code=303)
+    if not who.can_write:
+        raise Problem(403, "Forbidden", "this account may not change tasks")
+    with platform.store.session() as session:
+        close_task(session, task_id, status, outcome, actor=who.name,  # type: ignore[arg-type]
+                   book_owner=who.book_owner)
+    return RedirectResponse(f"/tasks?message=Task+{task_id}+{status}", status_code=303)
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_form(request: Request, token: str) -> Response:
+    """The link in every email: a confirmation page (mail scanners follow GET links, so the
+    opt-out itself is the POST, which is also RFC 8058's one-click request)."""
+    return templates.TemplateResponse(request, "unsubscribe.html",
+                                      {"token": token, "done": False, "error": None, "who": None})
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_post(request: Request, platform: PlatformDep, token: str) -> Response:
+    """Opt the contact out; the signed token is the only credential (no login)."""
+    from helix.errors import UserError
+    from helix.playbooks.contacts import unsubscribe
+
+    try:
+        with platform.store.session() as session:
+            unsubscribe(session, token)
+    except UserError as exc:
+        return templates.TemplateResponse(request, "unsubscribe.html", {
+            "token": token, "done": False, "error": str(exc), "who": None}, status_code=400)
+    return templates.TemplateResponse(request, "unsubscribe.html",
+                                      {"token": token, "done": True, "error": None, "who": None})

@@ -16,7 +16,10 @@ from helix.store import AppStore, Role, Setting, User, open_store
 from helix.store.db import VERSION_TABLE, alembic_config, engine_url
 from helix.store.models import Base
 
-APP_TABLES = {"users", "api_keys", "account_assignments", "audit_log", "import_runs", "settings", "renewal_overrides"}
+APP_TABLES = {"users", "api_keys", "account_assignments", "audit_log", "import_runs", "settings", "renewal_overrides",
+              "playbooks", "playbook_versions", "playbook_enrolments", "playbook_steps", "tasks",
+              "notifications", "deliveries", "contact_preferences", "account_fields", "scheduler_jobs"}
+HEAD_REVISION = "0003"  # the latest migration
 
 
 def _tables(store: AppStore) -> set[str]:
@@ -90,7 +93,7 @@ def test_unreachable_postgres_redacts_password_in_error() -> None:
 def test_fresh_database_is_created_at_head(store: AppStore) -> None:
     assert _tables(store) >= APP_TABLES
     assert VERSION_TABLE in _tables(store)
-    assert store.revision() == "0002"
+    assert store.revision() == HEAD_REVISION
     assert store.backend == "sqlite"
 
 
@@ -101,7 +104,7 @@ def test_open_store_twice_is_idempotent(sqlite_url: str) -> None:
     first.close()
     second = open_store(sqlite_url)
     try:
-        assert second.revision() == "0002"
+        assert second.revision() == HEAD_REVISION
         with second.session() as s:
             assert s.get(Setting, "k").value == {"a": 1}
     finally:
@@ -115,7 +118,7 @@ def test_downgrade_to_base_then_upgrade_again(store: AppStore) -> None:
     assert store.revision() is None
     store.migrate()
     assert _tables(store) >= APP_TABLES
-    assert store.revision() == "0002"
+    assert store.revision() == HEAD_REVISION
     assert _metadata_diff(store) == []
 
 
@@ -243,7 +246,7 @@ def test_concurrent_first_opens_in_threads(sqlite_url: str) -> None:
             s.close()
 
     with ThreadPoolExecutor(max_workers=6) as pool:
-        assert list(pool.map(open_and_close, range(6))) == ["0002"] * 6
+        assert list(pool.map(open_and_close, range(6))) == [HEAD_REVISION] * 6
 
 
 @pytest.mark.slow
@@ -267,7 +270,7 @@ def test_concurrent_first_opens_in_processes(sqlite_url: str) -> None:
     ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, results
-    assert [out.strip() for out, _ in results] == ["0002"] * 4
+    assert [out.strip() for out, _ in results] == [HEAD_REVISION] * 4
 
 
 def test_failed_sqlite_migration_leaves_nothing_behind(
@@ -293,6 +296,6 @@ def test_failed_sqlite_migration_leaves_nothing_behind(
         engine.dispose()
     store = open_store(sqlite_url)
     try:
-        assert store.revision() == "0002"
+        assert store.revision() == HEAD_REVISION
     finally:
         store.close()

@@ -1,0 +1,1 @@
+"""Playbooks: triggers paired with defined responses, run exactly once per occurrence."""

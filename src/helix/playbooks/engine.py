@@ -1,0 +1,252 @@
+"""The playbook engine, first half: decide who enters which playbook.
+
+For every enabled playbook, the trigger's occurrences since the playbook was last
+evaluated are read from the warehouse (one Ibis query each), joined with the facts the
+filter needs, thinned by the cooldown, split into treated and held-out accounts by a
+stable random draw, and written to the app store as enrolments (one per
+(playbook, account, occurrence): the unique key makes a re-run or a concurrent run a
+no-op) with their steps. :mod:`helix.playbooks.steps` then executes the steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helix.platform import Platform
+from helix.playbooks.catalog import install_library, list_records
+from helix.playbooks.definition import Playbook, parse_playbook, touch_model
+from helix.playbooks.triggers import occurrences
+from helix.store.audit import record
+from helix.store.models import (
+    AccountAssignment,
+    AccountField,
+    Enrolment,
+    PlaybookStep,
+    StepStatus,
+)
+from helix.store.settings import get_setting, set_setting
+from helix.warehouse import Warehouse
+
+LOOKBACK_DAYS = 14
+"""How far back a playbook's first evaluation looks (older occurrences are history)."""
+SALT_KEY = "playbooks.holdout_salt"
+LIBRARY_KEY = "playbooks.library_installed"
+
+
+@dataclass
+class Decision:
+    """What one playbook's evaluation decided (the run report shows these counts)."""
+
+    playbook: str
+    start: date
+    end: date
+    occurrences: int = 0
+    filtered_out: int = 0
+    in_cooldown: int = 0
+    already_decided: int = 0
+    held_out: int = 0
+    enrolled: int = 0
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready counts and up to five examples."""
+        return {**self.__dict__, "start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def holdout_draw(salt: str, playbook: str, account_id: str) -> float:
+    """A uniform number in [0, 1) fixed for (organisation, playbook, account): an account
+    is held out of a playbook consistently, and which accounts are is random."""
+    digest = hashlib.sha256(f"{salt}:{playbook}:{account_id}".encode()).hexdigest()
+    return int(digest[:15], 16) / 16**15
+
+
+def ensure_setup(session: Session, *, actor: str) -> str:
+    """Install the shipped library once per organisation and create the holdout salt;
+    returns the salt."""
+    if not get_setting(session, LIBRARY_KEY, False):
+        install_library(session, actor=actor)
+        set_setting(session, LIBRARY_KEY, True, actor)
+    salt = get_setting(session, SALT_KEY)
+    if not salt:
+        salt = secrets.token_hex(16)
+        set_setting(session, SALT_KEY, salt, actor)
+    return str(salt)
+
+
+def account_facts(wh: Warehouse, session: Session, account_ids: set[str]) -> dict[str, dict]:
+    """Name, segment, ARR, owner, touch model, next renewal and custom attributes of each
+    account, with the fields set in Helix (``account_fields``) and manual owners on top."""
+    if not account_ids or not wh.has_table("account_summary"):
+        return {}
+    import ibis
+
+    ids = ibis.memtable({"account_id": sorted(account_ids)})
+    summary = wh.table("account_summary")
+    cols = ["account_id", "name", "segment", "owner_email", "arr", "mrr", "next_renewal"]
+    t = summary.semi_join(ids, "account_id").select(*cols)
+    if wh.has_table("accounts") and "attributes" in wh.table("accounts").columns:
+        acc = wh.table("accounts").select("account_id", "attributes")
+        t = t.left_join(acc, "account_id").select(*cols, "attributes")
+    facts: dict[str, dict] = {}
+    for row in t.to_pyarrow().to_pylist():
+        raw = row.pop("attributes", None)
+        row["attributes"] = _attributes(raw)
+        row["arr"] = float(row["arr"] or 0)
+        row["touch_model"] = touch_model(row["arr"])
+        facts[row["account_id"]] = row
+    for f in session.scalars(select(AccountField).where(AccountField.account_id.in_(account_ids))):
+        if f.account_id in facts:
+            facts[f.account_id][f.field] = f.value
+    owners = select(AccountAssignment).where(AccountAssignment.account_id.in_(account_ids))
+    for a in session.scalars(owners):
+        if a.account_id in facts:
+            facts[a.account_id]["owner_email"] = a.owner_email
+    return facts
+
+
+def _attributes(raw: str | None) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def passes(pb: Playbook, facts: dict[str, Any] | None) -> bool:
+    """Whether an account with ``facts`` is in the playbook's filter (no facts: not in it)."""
+    if facts is None:
+        return False
+    f = pb.filter
+    arr = facts["arr"]
+    checks = [
+        f.segments is None or facts.get("segment") in f.segments,
+        f.touch is None or facts.get("touch_model") in f.touch,
+        f.min_arr is None or arr >= f.min_arr,
+        f.max_arr is None or arr <= f.max_arr,
+        f.owners is None
+        or (facts.get("owner_email") or "").lower() in {o.lower() for o in f.owners},
+        all(str(facts["attributes"].get(k)) == str(v) for k, v in f.attributes.items()),
+    ]
+    return all(checks)
+
+
+def _known(session: Session, playbook: str) -> tuple[set[tuple[str, str]], dict[str, list[date]]]:
+    """The (account, occurrence) pairs already decided for ``playbook`` and each account's
+    decided dates (for the cooldown)."""
+    q = select(Enrolment.account_id, Enrolment.occurrence_key, Enrolment.occurred_on).where(
+        Enrolment.playbook == playbook
+    )
+    keys: set[tuple[str, str]] = set()
+    dates: dict[str, list[date]] = defaultdict(list)
+    for account_id, key, on in session.execute(q):
+        keys.add((account_id, key))
+        dates[account_id].append(on)
+    return keys, dates
+
+
+def _in_cooldown(dates: list[date], on: date, days: int) -> bool:
+    return any(abs((on - d).days) < days for d in dates) if days > 0 else False
+
+
+def _steps(pb: Playbook, enrolment: Enrolment, decided_on: date) -> list[PlaybookStep]:
+    due, out = decided_on, []
+    for i, action in enumerate(pb.actions):
+        due = due + timedelta(days=action.wait_days)
+        out.append(PlaybookStep(
+            enrolment=enrolment, position=i, action=action.model_dump(mode="json"),
+            status=StepStatus.PENDING, due_on=due,
+        ))
+    return out
+
+
+def decide(
+    platform: Platform,
+    as_of: date,
+    *,
+    dry_run: bool = False,
+    names: list[str] | None = None,
+    actor: str = "system",
+    lookback_days: int = LOOKBACK_DAYS,
+) -> list[Decision]:
+    """Evaluate the enabled playbooks (or ``names``) up to ``as_of`` and enrol accounts.
+
+    With ``dry_run`` nothing is written: the decisions are only counted."""
+    wh = platform.warehouse
+    out = []
+    with platform.store.session() as session:
+        salt = (get_setting(session, SALT_KEY) or "dry-run") if dry_run else ensure_setup(
+            session, actor=actor
+        )
+        records = [r for r in list_records(session) if (r.name in names if names else r.enabled)]
+        for rec in records:
+            pb = parse_playbook(rec.definition, source=f"playbook {rec.name}")
+            start = (rec.evaluated_through + timedelta(days=1)) if rec.evaluated_through else (
+                as_of - timedelta(days=lookback_days)
+            )
+            decision = Decision(rec.name, start, as_of)
+            if start <= as_of:
+                _decide_one(wh, session, pb, rec.version, decision, salt, as_of, dry_run)
+            if not dry_run:
+                rec.evaluated_through = max(as_of, rec.evaluated_through or as_of)
+                record(session, actor=actor, action="playbook.evaluate", target_type="playbook",
+                       target_id=rec.name, detail=decision.to_dict() | {"examples": None})
+            out.append(decision)
+        if dry_run:
+            session.rollback()
+    return out
+
+
+def _decide_one(
+    wh: Warehouse, session: Session, pb: Playbook, version: int, decision: Decision,
+    salt: str, as_of: date, dry_run: bool,
+) -> None:
+    rows = occurrences(wh, pb.trigger.type, decision.start, decision.end, pb.trigger.params)
+    found = sorted(rows.to_pyarrow().to_pylist(), key=lambda r: (r["occurred_on"], r["account_id"]))
+    decision.occurrences = len(found)
+    facts = account_facts(wh, session, {r["account_id"] for r in found})
+    keys, dates = _known(session, pb.name)
+    for occ in found:
+        acc, key, on = occ["account_id"], occ["occurrence_key"], occ["occurred_on"]
+        if (acc, key) in keys:
+            decision.already_decided += 1
+            continue
+        if not passes(pb, facts.get(acc)):
+            decision.filtered_out += 1
+            continue
+        if _in_cooldown(dates[acc], on, pb.cooldown_days):
+            decision.in_cooldown += 1
+            continue
+        draw = holdout_draw(salt, pb.name, acc)
+        held = draw < pb.holdout
+        owner = facts[acc].get("owner_email")
+        keys.add((acc, key))
+        dates[acc].append(on)
+        if held:
+            decision.held_out += 1
+        else:
+            decision.enrolled += 1
+        if len(decision.examples) < 5:
+            decision.examples.append({"account_id": acc, "occurred_on": on.isoformat(),
+                                      "evidence": occ["evidence"], "held_out": held})
+        if dry_run:
+            continue
+        enrolment = Enrolment(
+            playbook=pb.name, playbook_version=version, account_id=acc, occurrence_key=key,
+            occurred_on=on, evidence=(occ["evidence"] or "")[:2000], owner_email=owner,
+            held_out=held, holdout_draw=draw,
+        )
+        session.add(enrolment)
+        if not held:
+            session.add_all(_steps(pb, enrolment, as_of))
+    session.flush()
