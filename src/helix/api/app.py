@@ -45,6 +45,10 @@ def create_app(
 
     platform = Platform(settings)
     platform.init()
+    from helix.playbooks.engine import ensure_setup
+
+    with platform.store.session() as session:  # the shipped playbooks, once
+        ensure_setup(session, actor="system")
     platform.release_warehouse()  # opened again by each request that needs it
 
     @contextlib.asynccontextmanager

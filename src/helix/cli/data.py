@@ -29,8 +29,12 @@ def today_utc() -> date:
 
 def init(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Create or migrate the warehouse and the app store in the data directory."""
+    from helix.playbooks.engine import ensure_setup
+
     with Platform(settings_of(ctx)) as platform:
         info = platform.init()
+        with platform.store.session() as session:  # the shipped playbooks, once
+            ensure_setup(session, actor=cli_actor())
     emit(
         info,
         as_json,

@@ -92,9 +92,15 @@ def versions(session: Session, name: str) -> list[PlaybookVersion]:
 
 
 def set_enabled(session: Session, name: str, enabled: bool, *, actor: str) -> PlaybookRecord:
-    """Turn a playbook on or off (a new version: the definition's ``enabled`` changes)."""
+    """Turn a playbook on or off (a new version: the definition's ``enabled`` changes).
+
+    Turned back on, it looks back only the first-run window again rather than catching up
+    on every day it was off (occurrences it already decided stay decided)."""
+    was = get_record(session, name)
     pb = get_playbook(session, name).model_copy(update={"enabled": enabled})
-    rec, _ = save_playbook(session, pb, actor=actor, source=get_record(session, name).source)
+    rec, changed = save_playbook(session, pb, actor=actor, source=was.source)
+    if enabled and changed:
+        rec.evaluated_through = None
     return rec
 
 

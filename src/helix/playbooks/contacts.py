@@ -89,12 +89,17 @@ def unsubscribe_url(platform: Platform, contact_id: str) -> str:
         return f"{base}/unsubscribe/{unsubscribe_token(session, contact_id)}"
 
 
-def unsubscribe(session: Session, token: str) -> str:
-    """Opt the token's contact out of email; returns the contact id (UserError if forged)."""
+def token_contact(session: Session, token: str) -> str:
+    """The contact an unsubscribe token names (UserError if it is forged or damaged)."""
     try:
-        contact_id = _serializer(session).loads(token)
+        return str(_serializer(session).loads(token))
     except BadSignature:
         raise UserError("this unsubscribe link is not valid") from None
+
+
+def unsubscribe(session: Session, token: str) -> str:
+    """Opt the token's contact out of email; returns the contact id (UserError if forged)."""
+    contact_id = token_contact(session, token)
     set_preference(session, str(contact_id), actor="unsubscribe-link", email_opt_out=True)
     return str(contact_id)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from helix.platform import Platform
@@ -103,13 +103,16 @@ def account_facts(wh: Warehouse, session: Session, account_ids: set[str]) -> dic
         row["arr"] = float(row["arr"] or 0)
         row["touch_model"] = touch_model(row["arr"])
         facts[row["account_id"]] = row
-    for f in session.scalars(select(AccountField).where(AccountField.account_id.in_(account_ids))):
-        if f.account_id in facts:
-            facts[f.account_id][f.field] = f.value
-    owners = select(AccountAssignment).where(AccountAssignment.account_id.in_(account_ids))
-    for a in session.scalars(owners):
-        if a.account_id in facts:
-            facts[a.account_id]["owner_email"] = a.owner_email
+    # every row, filtered here: an IN list of 100k ids exceeds SQLite's variable limit
+    for account_id, name, value in session.execute(
+        select(AccountField.account_id, AccountField.field, AccountField.value)
+    ):
+        if account_id in facts:
+            facts[account_id][name] = value
+    owners = select(AccountAssignment.account_id, AccountAssignment.owner_email)
+    for account_id, email in session.execute(owners):
+        if account_id in facts:
+            facts[account_id]["owner_email"] = email
     return facts
 
 
@@ -159,15 +162,30 @@ def _in_cooldown(dates: list[date], on: date, days: int) -> bool:
     return any(abs((on - d).days) < days for d in dates) if days > 0 else False
 
 
-def _steps(pb: Playbook, enrolment: Enrolment, decided_on: date) -> list[PlaybookStep]:
+def _step_rows(pb: Playbook, decided_on: date) -> list[dict[str, Any]]:
+    """The steps of one enrolment (without its id): each due ``wait_days`` after the one
+    before, the first on the decision date."""
     due, out = decided_on, []
     for i, action in enumerate(pb.actions):
         due = due + timedelta(days=action.wait_days)
-        out.append(PlaybookStep(
-            enrolment=enrolment, position=i, action=action.model_dump(mode="json"),
-            status=StepStatus.PENDING, due_on=due,
-        ))
+        out.append({"position": i, "action": action.model_dump(mode="json"),
+                    "status": StepStatus.PENDING, "due_on": due, "attempts": 0})
     return out
+
+
+def _write(session: Session, enrolments: list[dict[str, Any]], steps: list[dict[str, Any]]) -> None:
+    """Insert the enrolments (bulk, ids returned in order), then the treated ones' steps."""
+    if not enrolments:
+        return
+    ids = session.scalars(
+        insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True), enrolments
+    ).all()
+    rows = []
+    for enrolment_id, row in zip(ids, enrolments, strict=True):
+        if not row["held_out"]:
+            rows.extend({**step, "enrolment_id": enrolment_id} for step in steps)
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(PlaybookStep), rows[i:i + 5000])
 
 
 def decide(
@@ -216,6 +234,8 @@ def _decide_one(
     decision.occurrences = len(found)
     facts = account_facts(wh, session, {r["account_id"] for r in found})
     keys, dates = _known(session, pb.name)
+    steps = _step_rows(pb, as_of)
+    new: list[dict[str, Any]] = []
     for occ in found:
         acc, key, on = occ["account_id"], occ["occurrence_key"], occ["occurred_on"]
         if (acc, key) in keys:
@@ -239,14 +259,10 @@ def _decide_one(
         if len(decision.examples) < 5:
             decision.examples.append({"account_id": acc, "occurred_on": on.isoformat(),
                                       "evidence": occ["evidence"], "held_out": held})
-        if dry_run:
-            continue
-        enrolment = Enrolment(
-            playbook=pb.name, playbook_version=version, account_id=acc, occurrence_key=key,
-            occurred_on=on, evidence=(occ["evidence"] or "")[:2000], owner_email=owner,
-            held_out=held, holdout_draw=draw,
-        )
-        session.add(enrolment)
-        if not held:
-            session.add_all(_steps(pb, enrolment, as_of))
-    session.flush()
+        new.append({
+            "playbook": pb.name, "playbook_version": version, "account_id": acc,
+            "occurrence_key": key, "occurred_on": on, "evidence": (occ["evidence"] or "")[:2000],
+            "owner_email": (owner or "").lower() or None, "held_out": held, "holdout_draw": draw,
+        })
+    if not dry_run:
+        _write(session, new, steps)

@@ -56,6 +56,10 @@ def newcombe_difference(s1: int, n1: int, s2: int, n2: int) -> tuple[float, floa
     return d, lo, hi
 
 
+def _clean(x: float) -> float | None:
+    return None if math.isnan(x) else round(x, 6)
+
+
 def goal_outcomes(
     wh: Warehouse, metric: str, rows: list[dict[str, Any]], window_days: int
 ) -> dict[int, bool]:
@@ -151,7 +155,6 @@ def impact(wh: Warehouse, session: Session, playbook: str, as_of: date) -> dict[
         c["rate"] = c["met"] / c["n"] if c["n"] else None
     d, lo, hi = newcombe_difference(counts["treated"]["met"], counts["treated"]["n"],
                                     counts["held_out"]["met"], counts["held_out"]["n"])
-    clean = (lambda x: None if math.isnan(x) else round(x, 6))
     note = None
     if not counts["held_out"]["n"] or not counts["treated"]["n"]:
         note = ("no comparison yet: both groups need enrolments whose window has passed"
@@ -159,6 +162,6 @@ def impact(wh: Warehouse, session: Session, playbook: str, as_of: date) -> dict[
     return report | {
         "goal": pb.goal.metric, "window_days": window, "mature_enrolments": len(mature),
         "treated": counts["treated"], "held_out_group": counts["held_out"],
-        "uplift": clean(d), "ci_low": clean(lo), "ci_high": clean(hi), "confidence": 0.95,
+        "uplift": _clean(d), "ci_low": _clean(lo), "ci_high": _clean(hi), "confidence": 0.95,
         "significant": (not math.isnan(lo)) and (lo > 0 or hi < 0), "note": note,
     }

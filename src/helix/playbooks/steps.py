@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from helix.platform import Platform
 from helix.playbooks.contacts import reachable_contacts, unsubscribe_url
@@ -30,6 +30,7 @@ from helix.playbooks.definition import Action, fill
 from helix.store.audit import record
 from helix.store.models import (
     AccountField,
+    AuditLog,
     Delivery,
     Enrolment,
     Notification,
@@ -79,17 +80,6 @@ def leader_email(session: Session) -> str | None:
     return None
 
 
-def recipient(session: Session, rule: str | None, enrolment: Enrolment, default: str) -> str | None:
-    """The email an owner rule names for ``enrolment`` (``account_owner``, ``leader`` or
-    ``email:ADDRESS``); the leader stands in for an account without an owner."""
-    rule = rule or default
-    if rule.startswith("email:"):
-        return rule[len("email:"):]
-    if rule == "leader":
-        return leader_email(session)
-    return enrolment.owner_email or leader_email(session)
-
-
 def _values(enrolment: Enrolment, facts: dict[str, Any]) -> dict[str, Any]:
     renewal = facts.get("next_renewal")
     return {
@@ -106,29 +96,25 @@ def _values(enrolment: Enrolment, facts: dict[str, Any]) -> dict[str, Any]:
 
 
 def due_steps(session: Session, today: date, now: datetime) -> list[PlaybookStep]:
-    """Steps that may run now: due, not waiting for a retry, and every earlier step of
-    their enrolment finished."""
+    """Steps that may run now: due, not waiting for a retry, and the first unfinished step
+    of their enrolment (so the steps of one enrolment run in order)."""
+    first_open = (
+        select(PlaybookStep.enrolment_id, func.min(PlaybookStep.position).label("first"))
+        .where(PlaybookStep.status.not_in(FINISHED))
+        .group_by(PlaybookStep.enrolment_id)
+        .subquery()
+    )
     q = (
         select(PlaybookStep)
+        .join(first_open, (first_open.c.enrolment_id == PlaybookStep.enrolment_id)
+              & (first_open.c.first == PlaybookStep.position))
         .where(PlaybookStep.status.in_([StepStatus.PENDING, StepStatus.SENDING]))
         .where(PlaybookStep.due_on <= today)
         .where((PlaybookStep.next_attempt_at.is_(None)) | (PlaybookStep.next_attempt_at <= now))
-        .order_by(PlaybookStep.enrolment_id, PlaybookStep.position)
+        .order_by(PlaybookStep.enrolment_id)
+        .options(selectinload(PlaybookStep.enrolment))
     )
-    candidates = list(session.scalars(q))
-    if not candidates:
-        return []
-    ids = {s.enrolment_id for s in candidates}
-    open_before: dict[int, int] = {}
-    rows = session.execute(
-        select(PlaybookStep.enrolment_id, func.min(PlaybookStep.position))
-        .where(PlaybookStep.enrolment_id.in_(ids))
-        .where(PlaybookStep.status.not_in(FINISHED))
-        .group_by(PlaybookStep.enrolment_id)
-    )
-    for enrolment_id, first_open in rows:
-        open_before[enrolment_id] = first_open
-    return [s for s in candidates if s.position == open_before.get(s.enrolment_id)]
+    return list(session.scalars(q))
 
 
 def execute(
@@ -141,7 +127,9 @@ def execute(
 ) -> dict[str, int]:
     """Run every step that is due on ``today``; return counts by what happened.
 
-    Steps run in rounds, so a step whose wait is zero runs right after the one before it."""
+    Steps run in rounds, so a step whose wait is zero runs right after the one before it.
+    Steps that stay inside the app store (and steps skipped before any send) run in
+    batches of ``BATCH`` per transaction; emails and webhooks one at a time."""
     from helix.playbooks.engine import account_facts
 
     now = now or utcnow()
@@ -149,21 +137,201 @@ def execute(
     while True:
         with platform.store.session() as session:
             steps = due_steps(session, today, now)
-            ids = [s.id for s in steps]
             accounts = {s.enrolment.account_id for s in steps}
             known = facts if facts is not None else account_facts(
                 platform.warehouse, session, accounts
             )
-        if not ids:
+            ctx = _Context.load(platform, session, steps)
+            batched = [s.id for s in steps if ctx.in_batch(s)]
+            one_by_one = [s.id for s in steps if not ctx.in_batch(s)]
+        if not steps:
             break
-        progressed = False
-        for step_id in ids:
+        for i in range(0, len(batched), BATCH):
+            with platform.store.session() as session:
+                for status in _run_batch(session, batched[i:i + BATCH], today, actor, known, ctx):
+                    counts[status] += 1
+        progressed = bool(batched)
+        for step_id in one_by_one:
             status = _run_step(platform, step_id, today, now, actor, known)
             counts[status] += 1
             progressed = progressed or status != "retry"
         if not progressed:
             break
     return dict(counts)
+
+
+BATCH = 1000
+LOCAL = ("task", "notify", "update_account")
+
+
+@dataclass
+class _Context:
+    """What every step of a round needs, read once: the leader, inbound replies, and
+    whether email and each webhook are configured."""
+
+    leader: str | None
+    replied: dict[str, datetime]
+    smtp: bool
+    webhooks: set[str]
+    task_done: set[int]
+
+    @classmethod
+    def load(cls, platform: Platform, session: Session, steps: list[PlaybookStep]) -> _Context:
+        hooks = get_setting(session, "webhooks") or {}
+        enrolments = {s.enrolment_id for s in steps if s.action.get("unless") == "task_done"}
+        done = set(session.scalars(
+            select(PlaybookStep.enrolment_id).join(Task, Task.step_id == PlaybookStep.id)
+            .where(Task.status == TaskStatus.DONE)
+        )) & enrolments if enrolments else set()
+        return cls(
+            leader=leader_email(session),
+            replied=_replies(platform.warehouse, steps),
+            smtp=bool(get_setting(session, "smtp")),
+            webhooks={k for k, v in hooks.items() if isinstance(v, dict) and v.get("url")}
+            if isinstance(hooks, dict) else set(),
+            task_done=done,
+        )
+
+    def skip_reason(self, step: PlaybookStep) -> str | None:
+        """Why the step is skipped without running, or None."""
+        action, enrolment = step.action, step.enrolment
+        if action.get("unless") == "task_done" and enrolment.id in self.task_done:
+            return "the playbook's task is already done"
+        last = self.replied.get(enrolment.account_id)
+        if action.get("unless") == "replied" and last is not None and (
+            last >= datetime.combine(enrolment.occurred_on, datetime.min.time())
+        ):
+            return f"the customer replied (inbound on {last:%Y-%m-%d})"
+        if action["type"] == "email" and not self.smtp:
+            return "SMTP is not configured (helix settings set smtp ...)"
+        if action["type"] == "webhook" and action.get("webhook") not in self.webhooks:
+            name = action.get("webhook")
+            return f"no webhook named {name!r} is configured (setting webhooks.{name}.url)"
+        return None
+
+    def in_batch(self, step: PlaybookStep) -> bool:
+        """Local actions and steps that will be skipped run in batches."""
+        return step.action["type"] in LOCAL or self.skip_reason(step) is not None
+
+
+def _replies(wh: Warehouse, steps: list[PlaybookStep]) -> dict[str, datetime]:
+    """The latest inbound activity of each account whose step waits for a reply."""
+    waiting = {s.enrolment.account_id: s.enrolment.occurred_on for s in steps
+               if s.action.get("unless") == "replied"}
+    if not waiting or not wh.has_table("activities"):
+        return {}
+    import ibis
+
+    t = wh.table("activities")
+    ids = ibis.memtable({"account_id": sorted(waiting)})
+    since = datetime.combine(min(waiting.values()), datetime.min.time())
+    q = t.filter((t.direction == "inbound") & (t.occurred_at >= since)).semi_join(
+        ids, "account_id").group_by("account_id").aggregate(last=t.occurred_at.max())
+    return {r["account_id"]: r["last"] for r in q.to_pyarrow().to_pylist()}
+
+
+def _run_batch(
+    session: Session, ids: list[int], today: date, actor: str, facts: dict[str, dict],
+    ctx: _Context,
+) -> list[str]:
+    """Finish a batch of local or skipped steps in the caller's one transaction: the
+    tasks, notifications and field changes they make, their new status and their audit
+    rows are committed together or not at all."""
+    steps = list(session.scalars(
+        select(PlaybookStep).where(PlaybookStep.id.in_(ids)).options(
+            selectinload(PlaybookStep.enrolment))
+    ))
+    outcomes: dict[int, Outcome] = {}
+    tasks, notes = [], []
+    for step in steps:
+        if step.status not in (StepStatus.PENDING, StepStatus.SENDING):
+            continue  # another run finished it meanwhile
+        reason = ctx.skip_reason(step)
+        if reason:
+            outcomes[step.id] = Outcome(StepStatus.SKIPPED, {"reason": reason})
+            continue
+        action, enrolment = Action.model_validate(step.action), step.enrolment
+        values = _values(enrolment, facts.get(enrolment.account_id, {}))
+        who = _recipient(action.to, enrolment, ctx.leader)
+        if action.type == "update_account":
+            outcomes[step.id] = _set_field(session, enrolment.account_id, action, actor)
+        elif who is None:
+            outcomes[step.id] = Outcome(StepStatus.SKIPPED, {"reason": NOBODY})
+        elif action.type == "notify":
+            notes.append({"user_email": who, "message": fill(action.message or "", values)[:2000],
+                          "account_id": enrolment.account_id, "step_id": step.id})
+            outcomes[step.id] = Outcome(StepStatus.DONE, {"notified": who})
+        else:
+            tasks.append(_task_row(step, action, enrolment, values, who, today, actor))
+            outcomes[step.id] = Outcome(StepStatus.DONE, {"owner_email": who})
+    if tasks:
+        task_ids = session.scalars(
+            insert(Task).returning(Task.id, sort_by_parameter_order=True), tasks).all()
+        for row, task_id in zip(tasks, task_ids, strict=True):
+            outcomes[row["step_id"]].result["task_id"] = task_id
+    if notes:
+        session.execute(insert(Notification), notes)
+    finished = utcnow()
+    by_id = {s.id: s for s in steps}
+    if outcomes:
+        session.execute(update(PlaybookStep), [
+            {"id": sid, "status": o.status, "result": o.result, "last_error": o.error,
+             "finished_at": finished, "next_attempt_at": None} for sid, o in outcomes.items()])
+        session.execute(insert(AuditLog), [
+            _audit_row(by_id[sid], o, actor, finished) for sid, o in outcomes.items()])
+    return [str(o.status) for o in outcomes.values()]
+
+
+NOBODY = "nobody to assign: the account has no owner and there is no leader or admin user"
+
+
+def _recipient(rule: str | None, enrolment: Enrolment, leader: str | None) -> str | None:
+    rule = rule or "account_owner"
+    if rule.startswith("email:"):
+        return rule[len("email:"):].lower()
+    if rule == "leader":
+        return leader
+    return (enrolment.owner_email or leader or "").lower() or None
+
+
+def _task_row(
+    step: PlaybookStep, action: Action, enrolment: Enrolment, values: dict[str, Any], who: str,
+    today: date, actor: str,
+) -> dict[str, Any]:
+    account = enrolment.account_id
+    return {
+        "account_id": account, "title": fill(action.title or "", values)[:300],
+        "reason": fill(action.message or "{evidence}", values)[:2000],
+        "evidence": [
+            {"label": "Customer 360", "href": f"/accounts/{account}"},
+            {"label": f"Playbook {enrolment.playbook}", "href": f"/playbooks/{enrolment.playbook}"},
+            {"label": enrolment.evidence, "href": f"/accounts/{account}#timeline"},
+        ],
+        "owner_email": who, "due_date": today + timedelta(days=action.due_days),
+        "priority": action.priority, "status": TaskStatus.OPEN, "playbook": enrolment.playbook,
+        "step_id": step.id, "created_by": actor,
+    }
+
+
+def _set_field(session: Session, account_id: str, action: Action, actor: str) -> Outcome:
+    assert action.field and action.value is not None
+    row = session.get(AccountField, (account_id, action.field))
+    if row is None:
+        session.add(AccountField(account_id=account_id, field=action.field, value=action.value,
+                                 set_by=actor))
+    else:
+        row.value, row.set_by = action.value, actor
+    return Outcome(StepStatus.DONE, {"field": action.field, "value": action.value})
+
+
+def _audit_row(step: PlaybookStep, outcome: Outcome, actor: str, at: datetime) -> dict[str, Any]:
+    return {
+        "at": at, "actor": actor, "action": f"playbook.step_{outcome.status}",
+        "target_type": "playbook_step", "target_id": str(step.id),
+        "detail": {"playbook": step.enrolment.playbook, "account_id": step.enrolment.account_id,
+                   "type": step.action.get("type"), **outcome.result,
+                   **({"error": outcome.error} if outcome.error else {})},
+    }
 
 
 def _run_step(
@@ -174,22 +342,17 @@ def _run_step(
     with store.session() as session:
         step = session.get(PlaybookStep, step_id)
         assert step is not None
+        if step.status not in (StepStatus.PENDING, StepStatus.SENDING):
+            return "already finished"
         action = Action.model_validate(step.action)
-        enrolment = step.enrolment
-        values = _values(enrolment, facts.get(enrolment.account_id, {}))
-        skip = _unless(platform.warehouse, session, action, enrolment)
-        if skip:
-            return _finish(session, step, Outcome(StepStatus.SKIPPED, {"reason": skip}), actor)
-        if action.type in ("task", "notify", "update_account"):
-            outcome = _local(session, step, action, enrolment, values, today, actor)
-            return _finish(session, step, outcome, actor)
+        values = _values(step.enrolment, facts.get(step.enrolment.account_id, {}))
         step.status, step.attempts = StepStatus.SENDING, step.attempts + 1
     # external: the claim above is committed; send outside any open transaction
     try:
         outcome = (
             _email(platform, step_id, action, values, today, now)
             if action.type == "email"
-            else _webhook(platform, step_id, action, values)
+            else _webhook(platform, step_id, action, values, now)
         )
     except _SendFailed as exc:
         outcome = Outcome(StepStatus.FAILED, {}, str(exc), retry=not exc.permanent)
@@ -217,64 +380,6 @@ def _finish(session: Session, step: PlaybookStep, outcome: Outcome, actor: str) 
                    "type": step.action.get("type"), **outcome.result,
                    **({"error": outcome.error} if outcome.error else {})})
     return str(outcome.status)
-
-
-def _unless(wh: Warehouse, session: Session, action: Action, enrolment: Enrolment) -> str | None:
-    """Why the step is skipped (its ``unless`` holds), or None."""
-    if action.unless == "task_done":
-        q = select(func.count()).select_from(Task).join(
-            PlaybookStep, Task.step_id == PlaybookStep.id
-        ).where(PlaybookStep.enrolment_id == enrolment.id, Task.status == TaskStatus.DONE)
-        return "the playbook's task is already done" if session.scalar(q) else None
-    if action.unless == "replied" and wh.has_table("activities"):
-        t = wh.table("activities")
-        since = datetime.combine(enrolment.occurred_on, datetime.min.time())
-        hits = t.filter(
-            (t.account_id == enrolment.account_id) & (t.direction == "inbound")
-            & (t.occurred_at >= since)
-        ).count().to_pyarrow().as_py()
-        return f"the customer replied ({hits} inbound since {enrolment.occurred_on})" if hits else None
-    return None
-
-
-def _local(
-    session: Session, step: PlaybookStep, action: Action, enrolment: Enrolment,
-    values: dict[str, Any], today: date, actor: str,
-) -> Outcome:
-    who = recipient(session, action.to, enrolment, "account_owner")
-    if action.type == "update_account":
-        assert action.field and action.value is not None
-        row = session.get(AccountField, (enrolment.account_id, action.field))
-        if row is None:
-            row = AccountField(account_id=enrolment.account_id, field=action.field,
-                               value=action.value, set_by=actor)
-            session.add(row)
-        row.value, row.set_by = action.value, actor
-        return Outcome(StepStatus.DONE, {"field": action.field, "value": action.value})
-    if who is None:
-        return Outcome(StepStatus.SKIPPED, {"reason": "nobody to assign: the account has no "
-                                            "owner and there is no leader or admin user"})
-    if action.type == "notify":
-        note = Notification(user_email=who, message=fill(action.message or "", values),
-                            account_id=enrolment.account_id, step_id=step.id)
-        session.add(note)
-        return Outcome(StepStatus.DONE, {"notified": who})
-    task = Task(
-        account_id=enrolment.account_id,
-        title=fill(action.title or "", values)[:300],
-        reason=fill(action.message or "{evidence}", values)[:2000],
-        evidence=[
-            {"label": "Customer 360", "href": f"/accounts/{enrolment.account_id}"},
-            {"label": f"Playbook {enrolment.playbook}", "href": f"/playbooks/{enrolment.playbook}"},
-            {"label": enrolment.evidence, "href": f"/accounts/{enrolment.account_id}#timeline"},
-        ],
-        owner_email=who, due_date=today + timedelta(days=action.due_days),
-        priority=action.priority, status=TaskStatus.OPEN, playbook=enrolment.playbook,
-        step_id=step.id, created_by=actor,
-    )
-    session.add(task)
-    session.flush()
-    return Outcome(StepStatus.DONE, {"task_id": task.id, "owner_email": who})
 
 
 def message_id(step_id: int, recipient_key: str, domain: str = "helix.local") -> str:
@@ -341,9 +446,9 @@ def _email(
         except EmailSendError as exc:
             errors.append(f"{contact['contact_id']}: {exc}")
             permanent = permanent and exc.permanent
-            _mark(platform, mid, "failed" if exc.permanent else "sending", str(exc))
+            _mark(platform, mid, "failed" if exc.permanent else "sending", str(exc), now)
             continue
-        _mark(platform, mid, "sent", None)
+        _mark(platform, mid, "sent", None, now)
         sent += 1
     result = {"sent": sent, **skipped}
     if errors and not permanent:
@@ -358,12 +463,13 @@ def step_deliveries(session: Session, step_id: int) -> list[Delivery]:
     return list(session.scalars(select(Delivery).where(Delivery.step_id == step_id)))
 
 
-def _mark(platform: Platform, mid: str, status: str, error: str | None) -> None:
+def _mark(platform: Platform, mid: str, status: str, error: str | None, now: datetime) -> None:
+    """Record one delivery attempt (``now``: the run's clock, which frequency caps use)."""
     with platform.store.session() as session:
         d = session.scalars(select(Delivery).where(Delivery.message_id == mid)).one()
         d.status, d.error, d.attempts = status, error, d.attempts + 1
         if status == "sent":
-            d.sent_at = utcnow()
+            d.sent_at = now
 
 
 def _templates_dir(platform: Platform) -> Any:
@@ -371,7 +477,9 @@ def _templates_dir(platform: Platform) -> Any:
     return path if path.is_dir() else None
 
 
-def _webhook(platform: Platform, step_id: int, action: Action, values: dict[str, Any]) -> Outcome:
+def _webhook(
+    platform: Platform, step_id: int, action: Action, values: dict[str, Any], now: datetime
+) -> Outcome:
     from helix.playbooks.webhooks import post_webhook, slack_payload
 
     name = action.webhook or ""
@@ -395,8 +503,8 @@ def _webhook(platform: Platform, step_id: int, action: Action, values: dict[str,
     )
     res = post_webhook(str(conf["url"]), payload, secret=secret, idempotency_key=mid)
     if not res.ok:
-        _mark(platform, mid, "failed" if res.permanent else "sending", res.error)
+        _mark(platform, mid, "failed" if res.permanent else "sending", res.error, now)
         raise _SendFailed(f"webhook {name}: {res.error}", permanent=res.permanent)
-    _mark(platform, mid, "sent", None)
+    _mark(platform, mid, "sent", None, now)
     return Outcome(StepStatus.DONE, {"webhook": name, "status_code": res.status_code,
                                      "attempts": res.attempts})

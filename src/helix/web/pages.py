@@ -154,9 +154,18 @@ def close_task_form(
 
 
 @router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe_form(request: Request, token: str) -> Response:
+def unsubscribe_form(request: Request, platform: PlatformDep, token: str) -> Response:
     """The link in every email: a confirmation page (mail scanners follow GET links, so the
     opt-out itself is the POST, which is also RFC 8058's one-click request)."""
+    from helix.errors import UserError
+    from helix.playbooks.contacts import token_contact
+
+    try:
+        with platform.store.session() as session:
+            token_contact(session, token)
+    except UserError as exc:
+        return templates.TemplateResponse(request, "unsubscribe.html", {
+            "token": token, "done": False, "error": str(exc), "who": None}, status_code=400)
     return templates.TemplateResponse(request, "unsubscribe.html",
                                       {"token": token, "done": False, "error": None, "who": None})
 

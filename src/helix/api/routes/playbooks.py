@@ -25,9 +25,9 @@ from helix.api.deps import (
     WarehouseDep,
     WriteAccess,
     current_principal,
+    get_warehouse,
 )
 from helix.api.problems import Problem
-from helix.errors import UserError
 from helix.playbooks import catalog, tasks
 from helix.playbooks.contacts import get_preference, set_preference
 from helix.playbooks.definition import load_yaml, parse_playbook
@@ -97,9 +97,7 @@ async def put_route(
             import json
 
             pb = parse_playbook(json.loads(body or b"null"), source="request body")
-    except (UnicodeDecodeError, ValueError) as exc:
-        if isinstance(exc, UserError):
-            raise
+    except (UnicodeDecodeError, ValueError) as exc:  # a UserError (invalid playbook) passes
         raise Problem(400, "Bad request", f"the body is not valid JSON or YAML: {exc}") from None
     if pb.name != name:
         raise Problem(400, "Bad request", f"the body names playbook {pb.name!r}, the URL {name!r}")
@@ -169,8 +167,10 @@ def tasks_route(
 ) -> list[dict[str, Any]]:
     from helix.playbooks.service import latest_as_of
 
-    day = today or latest_as_of(platform)
-    platform.release_warehouse()
+    day = today
+    if day is None:
+        for _ in get_warehouse(platform):  # under the warehouse lock, released after
+            day = latest_as_of(platform)
     with platform.store.session() as s:
         rows = tasks.list_tasks(s, owner=_book(who, owner), due=due,
                                 status=None if status == "any" else status,
@@ -280,10 +280,35 @@ def get_pref_route(contact_id: str, platform: PlatformDep, who: ReadAccess) -> d
             "max_emails_per_week": None, "updated_at": None, "updated_by": None}
 
 
+def _contact_owner(wh: Any, platform: PlatformDep, contact_id: str) -> str | None:
+    """The owner of the account the contact belongs to (manual assignment first)."""
+    from helix.store import owner_of
+
+    if not wh.has_table("contacts"):
+        return None
+    c = wh.table("contacts")
+    found = c.filter(c.contact_id == contact_id).select("account_id").to_pyarrow().to_pylist()
+    if not found:
+        return None
+    account_id = found[0]["account_id"]
+    with platform.store.session() as s:
+        manual = owner_of(s, account_id)
+    if manual:
+        return manual
+    acc = wh.table("account_summary")
+    rows = acc.filter(acc.account_id == account_id).select("owner_email").to_pyarrow().to_pylist()
+    return rows[0]["owner_email"] if rows else None
+
+
 @router.put("/contacts/{contact_id}/preferences", summary="Change a contact's preferences")
 def put_pref_route(
-    contact_id: str, body: PreferenceIn, platform: PlatformDep, who: WriteAccess
+    contact_id: str, body: PreferenceIn, platform: PlatformDep, wh: WarehouseDep,
+    who: WriteAccess,
 ) -> dict[str, Any]:
+    if who.book_owner is not None:
+        owner = _contact_owner(wh, platform, contact_id)
+        if (owner or "").lower() != who.book_owner.lower():
+            raise Problem(403, "Forbidden", f"contact {contact_id!r} is not in your book")
     with platform.store.session() as s:
         return set_preference(s, contact_id, actor=_actor(who), email_opt_out=body.email_opt_out,
                               channels=body.channels,
