@@ -168,8 +168,7 @@ def _step_rows(pb: Playbook, decided_on: date) -> list[dict[str, Any]]:
     due, out = decided_on, []
     for i, action in enumerate(pb.actions):
         due = due + timedelta(days=action.wait_days)
-        out.append({"position": i, "action": action.model_dump(mode="json"),
-                    "status": StepStatus.PENDING, "due_on": due, "attempts": 0})
+        out.append({"position": i, "status": StepStatus.PENDING, "due_on": due, "attempts": 0})
     return out
 
 
@@ -177,15 +176,17 @@ def _write(session: Session, enrolments: list[dict[str, Any]], steps: list[dict[
     """Insert the enrolments (bulk, ids returned in order), then the treated ones' steps."""
     if not enrolments:
         return
-    ids = session.scalars(
-        insert(Enrolment).returning(Enrolment.id, sort_by_parameter_order=True), enrolments
-    ).all()
+    # Core inserts (no ORM bookkeeping): tens of thousands of rows on a busy day
+    table = Enrolment.__table__
+    ids = session.execute(
+        insert(table).returning(table.c.id, sort_by_parameter_order=True), enrolments
+    ).scalars().all()
     rows = []
     for enrolment_id, row in zip(ids, enrolments, strict=True):
         if not row["held_out"]:
             rows.extend({**step, "enrolment_id": enrolment_id} for step in steps)
     for i in range(0, len(rows), 5000):
-        session.execute(insert(PlaybookStep), rows[i:i + 5000])
+        session.execute(insert(PlaybookStep.__table__), rows[i:i + 5000])
 
 
 def decide(
@@ -207,14 +208,24 @@ def decide(
             session, actor=actor
         )
         records = [r for r in list_records(session) if (r.name in names if names else r.enabled)]
+        found: dict[str, list[dict[str, Any]]] = {}
+        for rec in records:  # every trigger first, so that account facts are read once
+            pb = parse_playbook(rec.definition, source=f"playbook {rec.name}")
+            start = (rec.evaluated_through + timedelta(days=1)) if rec.evaluated_through else (
+                as_of - timedelta(days=lookback_days)
+            )
+            found[rec.name] = [] if start > as_of else occurrences(
+                wh, pb.trigger.type, start, as_of, pb.trigger.params).to_pyarrow().to_pylist()
+        facts = account_facts(wh, session, {r["account_id"] for rows in found.values()
+                                            for r in rows})
         for rec in records:
             pb = parse_playbook(rec.definition, source=f"playbook {rec.name}")
             start = (rec.evaluated_through + timedelta(days=1)) if rec.evaluated_through else (
                 as_of - timedelta(days=lookback_days)
             )
             decision = Decision(rec.name, start, as_of)
-            if start <= as_of:
-                _decide_one(wh, session, pb, rec.version, decision, salt, as_of, dry_run)
+            _decide_one(session, pb, rec.version, decision, found[rec.name], facts, salt, as_of,
+                        dry_run)
             if not dry_run:
                 rec.evaluated_through = max(as_of, rec.evaluated_through or as_of)
                 record(session, actor=actor, action="playbook.evaluate", target_type="playbook",
@@ -226,13 +237,11 @@ def decide(
 
 
 def _decide_one(
-    wh: Warehouse, session: Session, pb: Playbook, version: int, decision: Decision,
-    salt: str, as_of: date, dry_run: bool,
+    session: Session, pb: Playbook, version: int, decision: Decision,
+    rows: list[dict[str, Any]], facts: dict[str, dict], salt: str, as_of: date, dry_run: bool,
 ) -> None:
-    rows = occurrences(wh, pb.trigger.type, decision.start, decision.end, pb.trigger.params)
-    found = sorted(rows.to_pyarrow().to_pylist(), key=lambda r: (r["occurred_on"], r["account_id"]))
+    found = sorted(rows, key=lambda r: (r["occurred_on"], r["account_id"]))
     decision.occurrences = len(found)
-    facts = account_facts(wh, session, {r["account_id"] for r in found})
     keys, dates = _known(session, pb.name)
     steps = _step_rows(pb, as_of)
     new: list[dict[str, Any]] = []

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from helix.platform import Platform
 from helix.playbooks.contacts import reachable_contacts, unsubscribe_url
@@ -35,6 +35,7 @@ from helix.store.models import (
     Enrolment,
     Notification,
     PlaybookStep,
+    PlaybookVersion,
     Role,
     StepStatus,
     Task,
@@ -80,22 +81,55 @@ def leader_email(session: Session) -> str | None:
     return None
 
 
-def _values(enrolment: Enrolment, facts: dict[str, Any]) -> dict[str, Any]:
+def _values(due: Due, facts: dict[str, Any]) -> dict[str, Any]:
     renewal = facts.get("next_renewal")
     return {
         "renewal_date": renewal.isoformat() if renewal else "",
-        "days_to_renewal": (renewal - enrolment.occurred_on).days if renewal else "",
-        "account_name": facts.get("name") or enrolment.account_id,
-        "account_id": enrolment.account_id,
-        "evidence": enrolment.evidence,
-        "owner_email": enrolment.owner_email or "",
+        "days_to_renewal": (renewal - due.occurred_on).days if renewal else "",
+        "account_name": facts.get("name") or due.account_id,
+        "account_id": due.account_id,
+        "evidence": due.evidence,
+        "owner_email": due.owner_email or "",
         "arr": f"${facts.get('arr', 0):,.0f}",
-        "occurred_on": enrolment.occurred_on.isoformat(),
-        "playbook": enrolment.playbook,
+        "occurred_on": due.occurred_on.isoformat(),
+        "playbook": due.playbook,
     }
 
 
-def due_steps(session: Session, today: date, now: datetime) -> list[PlaybookStep]:
+@dataclass(frozen=True)
+class Due:
+    """A step that may run now, with what it needs of its enrolment and its action."""
+
+    id: int
+    enrolment_id: int
+    position: int
+    attempts: int
+    playbook: str
+    version: int
+    account_id: str
+    occurred_on: date
+    evidence: str
+    owner_email: str | None
+    action: Action
+
+
+class Actions:
+    """The actions of each (playbook, version), read once from the immutable versions."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: dict[tuple[str, int], list[Action]] = {}
+
+    def get(self, playbook: str, version: int, position: int) -> Action:
+        key = (playbook, version)
+        if key not in self._known:
+            definition = self.session.scalars(select(PlaybookVersion.definition).where(
+                PlaybookVersion.name == playbook, PlaybookVersion.version == version)).one()
+            self._known[key] = [Action.model_validate(a) for a in definition["actions"]]
+        return self._known[key][position]
+
+
+def due_steps(session: Session, today: date, now: datetime) -> list[Due]:
     """Steps that may run now: due, not waiting for a retry, and the first unfinished step
     of their enrolment (so the steps of one enrolment run in order)."""
     first_open = (
@@ -104,17 +138,20 @@ def due_steps(session: Session, today: date, now: datetime) -> list[PlaybookStep
         .group_by(PlaybookStep.enrolment_id)
         .subquery()
     )
+    e, st = Enrolment, PlaybookStep
     q = (
-        select(PlaybookStep)
-        .join(first_open, (first_open.c.enrolment_id == PlaybookStep.enrolment_id)
-              & (first_open.c.first == PlaybookStep.position))
-        .where(PlaybookStep.status.in_([StepStatus.PENDING, StepStatus.SENDING]))
-        .where(PlaybookStep.due_on <= today)
-        .where((PlaybookStep.next_attempt_at.is_(None)) | (PlaybookStep.next_attempt_at <= now))
-        .order_by(PlaybookStep.enrolment_id)
-        .options(selectinload(PlaybookStep.enrolment))
+        select(st.id, st.enrolment_id, st.position, st.attempts, e.playbook, e.playbook_version,
+               e.account_id, e.occurred_on, e.evidence, e.owner_email)
+        .join(e, e.id == st.enrolment_id)
+        .join(first_open, (first_open.c.enrolment_id == st.enrolment_id)
+              & (first_open.c.first == st.position))
+        .where(st.status.in_([StepStatus.PENDING, StepStatus.SENDING]))
+        .where(st.due_on <= today)
+        .where((st.next_attempt_at.is_(None)) | (st.next_attempt_at <= now))
+        .order_by(st.enrolment_id)
     )
-    return list(session.scalars(q))
+    actions = Actions(session)
+    return [Due(*row, action=actions.get(row[4], row[5], row[2])) for row in session.execute(q)]
 
 
 def execute(
@@ -137,22 +174,21 @@ def execute(
     while True:
         with platform.store.session() as session:
             steps = due_steps(session, today, now)
-            accounts = {s.enrolment.account_id for s in steps}
+            if not steps:
+                break
             known = facts if facts is not None else account_facts(
-                platform.warehouse, session, accounts
+                platform.warehouse, session, {s.account_id for s in steps}
             )
             ctx = _Context.load(platform, session, steps)
-            batched = [s.id for s in steps if ctx.in_batch(s)]
-            one_by_one = [s.id for s in steps if not ctx.in_batch(s)]
-        if not steps:
-            break
+        batched = [s for s in steps if ctx.in_batch(s)]
+        one_by_one = [s for s in steps if not ctx.in_batch(s)]
         for i in range(0, len(batched), BATCH):
             with platform.store.session() as session:
                 for status in _run_batch(session, batched[i:i + BATCH], today, actor, known, ctx):
                     counts[status] += 1
         progressed = bool(batched)
-        for step_id in one_by_one:
-            status = _run_step(platform, step_id, today, now, actor, known)
+        for due in one_by_one:
+            status = _run_step(platform, due, today, now, actor, known)
             counts[status] += 1
             progressed = progressed or status != "retry"
         if not progressed:
@@ -160,8 +196,9 @@ def execute(
     return dict(counts)
 
 
-BATCH = 1000
+BATCH = 2000
 LOCAL = ("task", "notify", "update_account")
+NOBODY = "nobody to assign: the account has no owner and there is no leader or admin user"
 
 
 @dataclass
@@ -176,13 +213,13 @@ class _Context:
     task_done: set[int]
 
     @classmethod
-    def load(cls, platform: Platform, session: Session, steps: list[PlaybookStep]) -> _Context:
+    def load(cls, platform: Platform, session: Session, steps: list[Due]) -> _Context:
         hooks = get_setting(session, "webhooks") or {}
-        enrolments = {s.enrolment_id for s in steps if s.action.get("unless") == "task_done"}
+        waiting = {s.enrolment_id for s in steps if s.action.unless == "task_done"}
         done = set(session.scalars(
             select(PlaybookStep.enrolment_id).join(Task, Task.step_id == PlaybookStep.id)
             .where(Task.status == TaskStatus.DONE)
-        )) & enrolments if enrolments else set()
+        )) & waiting if waiting else set()
         return cls(
             leader=leader_email(session),
             replied=_replies(platform.warehouse, steps),
@@ -192,32 +229,31 @@ class _Context:
             task_done=done,
         )
 
-    def skip_reason(self, step: PlaybookStep) -> str | None:
+    def skip_reason(self, due: Due) -> str | None:
         """Why the step is skipped without running, or None."""
-        action, enrolment = step.action, step.enrolment
-        if action.get("unless") == "task_done" and enrolment.id in self.task_done:
+        action = due.action
+        if action.unless == "task_done" and due.enrolment_id in self.task_done:
             return "the playbook's task is already done"
-        last = self.replied.get(enrolment.account_id)
-        if action.get("unless") == "replied" and last is not None and (
-            last >= datetime.combine(enrolment.occurred_on, datetime.min.time())
+        last = self.replied.get(due.account_id)
+        if action.unless == "replied" and last is not None and (
+            last >= datetime.combine(due.occurred_on, datetime.min.time())
         ):
             return f"the customer replied (inbound on {last:%Y-%m-%d})"
-        if action["type"] == "email" and not self.smtp:
+        if action.type == "email" and not self.smtp:
             return "SMTP is not configured (helix settings set smtp ...)"
-        if action["type"] == "webhook" and action.get("webhook") not in self.webhooks:
-            name = action.get("webhook")
-            return f"no webhook named {name!r} is configured (setting webhooks.{name}.url)"
+        if action.type == "webhook" and action.webhook not in self.webhooks:
+            return (f"no webhook named {action.webhook!r} is configured "
+                    f"(setting webhooks.{action.webhook}.url)")
         return None
 
-    def in_batch(self, step: PlaybookStep) -> bool:
+    def in_batch(self, due: Due) -> bool:
         """Local actions and steps that will be skipped run in batches."""
-        return step.action["type"] in LOCAL or self.skip_reason(step) is not None
+        return due.action.type in LOCAL or self.skip_reason(due) is not None
 
 
-def _replies(wh: Warehouse, steps: list[PlaybookStep]) -> dict[str, datetime]:
+def _replies(wh: Warehouse, steps: list[Due]) -> dict[str, datetime]:
     """The latest inbound activity of each account whose step waits for a reply."""
-    waiting = {s.enrolment.account_id: s.enrolment.occurred_on for s in steps
-               if s.action.get("unless") == "replied"}
+    waiting = {s.account_id: s.occurred_on for s in steps if s.action.unless == "replied"}
     if not waiting or not wh.has_table("activities"):
         return {}
     import ibis
@@ -231,85 +267,88 @@ def _replies(wh: Warehouse, steps: list[PlaybookStep]) -> dict[str, datetime]:
 
 
 def _run_batch(
-    session: Session, ids: list[int], today: date, actor: str, facts: dict[str, dict],
+    session: Session, batch: list[Due], today: date, actor: str, facts: dict[str, dict],
     ctx: _Context,
 ) -> list[str]:
     """Finish a batch of local or skipped steps in the caller's one transaction: the
     tasks, notifications and field changes they make, their new status and their audit
-    rows are committed together or not at all."""
-    steps = list(session.scalars(
-        select(PlaybookStep).where(PlaybookStep.id.in_(ids)).options(
-            selectinload(PlaybookStep.enrolment))
-    ))
+    rows are committed together or not at all. A step another run finished meanwhile is
+    left alone (and the unique step ids of tasks and notifications stop a race)."""
+    still = set(session.scalars(select(PlaybookStep.id).where(
+        PlaybookStep.id.in_([d.id for d in batch]),
+        PlaybookStep.status.in_([StepStatus.PENDING, StepStatus.SENDING]))))
     outcomes: dict[int, Outcome] = {}
     tasks, notes = [], []
-    for step in steps:
-        if step.status not in (StepStatus.PENDING, StepStatus.SENDING):
-            continue  # another run finished it meanwhile
-        reason = ctx.skip_reason(step)
-        if reason:
-            outcomes[step.id] = Outcome(StepStatus.SKIPPED, {"reason": reason})
+    for due in batch:
+        if due.id not in still:
             continue
-        action, enrolment = Action.model_validate(step.action), step.enrolment
-        values = _values(enrolment, facts.get(enrolment.account_id, {}))
-        who = _recipient(action.to, enrolment, ctx.leader)
+        reason = ctx.skip_reason(due)
+        if reason:
+            outcomes[due.id] = Outcome(StepStatus.SKIPPED, {"reason": reason})
+            continue
+        action = due.action
+        values = _values(due, facts.get(due.account_id, {}))
+        who = _recipient(action.to, due, ctx.leader)
         if action.type == "update_account":
-            outcomes[step.id] = _set_field(session, enrolment.account_id, action, actor)
+            outcomes[due.id] = _set_field(session, due.account_id, action, actor)
         elif who is None:
-            outcomes[step.id] = Outcome(StepStatus.SKIPPED, {"reason": NOBODY})
+            outcomes[due.id] = Outcome(StepStatus.SKIPPED, {"reason": NOBODY})
         elif action.type == "notify":
             notes.append({"user_email": who, "message": fill(action.message or "", values)[:2000],
-                          "account_id": enrolment.account_id, "step_id": step.id})
-            outcomes[step.id] = Outcome(StepStatus.DONE, {"notified": who})
+                          "account_id": due.account_id, "step_id": due.id})
+            outcomes[due.id] = Outcome(StepStatus.DONE, {"notified": who})
         else:
-            tasks.append(_task_row(step, action, enrolment, values, who, today, actor))
-            outcomes[step.id] = Outcome(StepStatus.DONE, {"owner_email": who})
+            tasks.append(_task_row(due, values, who, today, actor))
+            outcomes[due.id] = Outcome(StepStatus.DONE, {"owner_email": who})
+    # Core statements (no ORM bookkeeping): a batch is thousands of rows
     if tasks:
-        task_ids = session.scalars(
-            insert(Task).returning(Task.id, sort_by_parameter_order=True), tasks).all()
+        t = Task.__table__
+        task_ids = session.execute(
+            insert(t).returning(t.c.id, sort_by_parameter_order=True), tasks).scalars().all()
         for row, task_id in zip(tasks, task_ids, strict=True):
             outcomes[row["step_id"]].result["task_id"] = task_id
     if notes:
-        session.execute(insert(Notification), notes)
+        session.execute(insert(Notification.__table__), notes)
     finished = utcnow()
-    by_id = {s.id: s for s in steps}
+    by_id = {d.id: d for d in batch}
     if outcomes:
-        session.execute(update(PlaybookStep), [
-            {"id": sid, "status": o.status, "result": o.result, "last_error": o.error,
-             "finished_at": finished, "next_attempt_at": None} for sid, o in outcomes.items()])
-        session.execute(insert(AuditLog), [
+        st = PlaybookStep.__table__
+        session.execute(
+            update(st).where(st.c.id == bindparam("step_id")).values(
+                status=bindparam("new_status"), result=bindparam("new_result"),
+                last_error=bindparam("error"), finished_at=finished, next_attempt_at=None),
+            [{"step_id": sid, "new_status": o.status, "new_result": o.result, "error": o.error}
+             for sid, o in outcomes.items()],
+        )
+        session.execute(insert(AuditLog.__table__), [
             _audit_row(by_id[sid], o, actor, finished) for sid, o in outcomes.items()])
     return [str(o.status) for o in outcomes.values()]
 
 
-NOBODY = "nobody to assign: the account has no owner and there is no leader or admin user"
-
-
-def _recipient(rule: str | None, enrolment: Enrolment, leader: str | None) -> str | None:
+def _recipient(rule: str | None, due: Due, leader: str | None) -> str | None:
+    """The email an owner rule names (``account_owner``, ``leader`` or ``email:ADDRESS``);
+    the leader stands in for an account without an owner."""
     rule = rule or "account_owner"
     if rule.startswith("email:"):
         return rule[len("email:"):].lower()
     if rule == "leader":
         return leader
-    return (enrolment.owner_email or leader or "").lower() or None
+    return (due.owner_email or leader or "").lower() or None
 
 
-def _task_row(
-    step: PlaybookStep, action: Action, enrolment: Enrolment, values: dict[str, Any], who: str,
-    today: date, actor: str,
-) -> dict[str, Any]:
-    account = enrolment.account_id
+def _task_row(due: Due, values: dict[str, Any], who: str, today: date, actor: str) -> dict:
+    account, action = due.account_id, due.action
     return {
         "account_id": account, "title": fill(action.title or "", values)[:300],
         "reason": fill(action.message or "{evidence}", values)[:2000],
         "evidence": [
             {"label": "Customer 360", "href": f"/accounts/{account}"},
-            {"label": f"Playbook {enrolment.playbook}", "href": f"/playbooks/{enrolment.playbook}"},
-            {"label": enrolment.evidence, "href": f"/accounts/{account}#timeline"},
+            {"label": f"Playbook {due.playbook}", "href": f"/playbooks/{due.playbook}"},
+            {"label": due.evidence, "href": f"/accounts/{account}#timeline"},
         ],
         "owner_email": who, "due_date": today + timedelta(days=action.due_days),
-        "priority": action.priority, "status": TaskStatus.OPEN, "playbook": enrolment.playbook,
-        "step_id": step.id, "created_by": actor,
+        "priority": action.priority, "status": TaskStatus.OPEN, "playbook": due.playbook,
+        "step_id": due.id, "created_by": actor,
     }
 
 
@@ -324,40 +363,39 @@ def _set_field(session: Session, account_id: str, action: Action, actor: str) ->
     return Outcome(StepStatus.DONE, {"field": action.field, "value": action.value})
 
 
-def _audit_row(step: PlaybookStep, outcome: Outcome, actor: str, at: datetime) -> dict[str, Any]:
+def _audit_row(due: Due, outcome: Outcome, actor: str, at: datetime) -> dict[str, Any]:
     return {
         "at": at, "actor": actor, "action": f"playbook.step_{outcome.status}",
-        "target_type": "playbook_step", "target_id": str(step.id),
-        "detail": {"playbook": step.enrolment.playbook, "account_id": step.enrolment.account_id,
-                   "type": step.action.get("type"), **outcome.result,
+        "target_type": "playbook_step", "target_id": str(due.id),
+        "detail": {"playbook": due.playbook, "account_id": due.account_id,
+                   "type": due.action.type, **outcome.result,
                    **({"error": outcome.error} if outcome.error else {})},
     }
 
 
 def _run_step(
-    platform: Platform, step_id: int, today: date, now: datetime, actor: str,
+    platform: Platform, due: Due, today: date, now: datetime, actor: str,
     facts: dict[str, dict],
 ) -> str:
+    """One email or webhook step: claim it (committed), send, then record the outcome."""
     store = platform.store
     with store.session() as session:
-        step = session.get(PlaybookStep, step_id)
+        step = session.get(PlaybookStep, due.id)
         assert step is not None
         if step.status not in (StepStatus.PENDING, StepStatus.SENDING):
             return "already finished"
-        action = Action.model_validate(step.action)
-        values = _values(step.enrolment, facts.get(step.enrolment.account_id, {}))
         step.status, step.attempts = StepStatus.SENDING, step.attempts + 1
-    # external: the claim above is committed; send outside any open transaction
+    values = _values(due, facts.get(due.account_id, {}))
     try:
         outcome = (
-            _email(platform, step_id, action, values, today, now)
-            if action.type == "email"
-            else _webhook(platform, step_id, action, values, now)
+            _email(platform, due.id, due.action, values, today, now)
+            if due.action.type == "email"
+            else _webhook(platform, due.id, due.action, values, now)
         )
     except _SendFailed as exc:
         outcome = Outcome(StepStatus.FAILED, {}, str(exc), retry=not exc.permanent)
     with store.session() as session:
-        step = session.get(PlaybookStep, step_id)
+        step = session.get(PlaybookStep, due.id)
         assert step is not None
         if outcome.retry and step.attempts < MAX_ATTEMPTS:
             step.status = StepStatus.PENDING
@@ -368,18 +406,10 @@ def _run_step(
             return "retry"
         if outcome.retry:
             outcome.error = f"gave up after {step.attempts} attempts: {outcome.error}"
-        return _finish(session, step, outcome, actor)
-
-
-def _finish(session: Session, step: PlaybookStep, outcome: Outcome, actor: str) -> str:
-    step.status, step.result, step.last_error = outcome.status, outcome.result, outcome.error
-    step.finished_at, step.next_attempt_at = utcnow(), None
-    record(session, actor=actor, action=f"playbook.step_{outcome.status}",
-           target_type="playbook_step", target_id=step.id,
-           detail={"playbook": step.enrolment.playbook, "account_id": step.enrolment.account_id,
-                   "type": step.action.get("type"), **outcome.result,
-                   **({"error": outcome.error} if outcome.error else {})})
-    return str(outcome.status)
+        step.status, step.result, step.last_error = outcome.status, outcome.result, outcome.error
+        step.finished_at, step.next_attempt_at = utcnow(), None
+        session.execute(insert(AuditLog.__table__), [_audit_row(due, outcome, actor, utcnow())])
+        return str(outcome.status)
 
 
 def message_id(step_id: int, recipient_key: str, domain: str = "helix.local") -> str:

@@ -449,7 +449,8 @@ class Enrolment(Base):
 
 
 class PlaybookStep(Base):
-    """One action of one enrolment, executed at most once to completion."""
+    """One action of one enrolment, executed at most once to completion. The action itself
+    is the ``position``-th of the enrolment's playbook version (versions never change)."""
 
     __tablename__ = "playbook_steps"
     __table_args__ = (
@@ -461,8 +462,7 @@ class PlaybookStep(Base):
     enrolment_id: Mapped[int] = mapped_column(
         ForeignKey("playbook_enrolments.id", ondelete="CASCADE")
     )
-    position: Mapped[int] = mapped_column()
-    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    position: Mapped[int] = mapped_column()  # the action's index in the playbook version
     status: Mapped[StepStatus] = mapped_column(_enum(StepStatus, "step_status"))
     due_on: Mapped[date | None] = mapped_column(Date(), default=None)  # None: after the previous
     attempts: Mapped[int] = mapped_column(default=0)
@@ -478,7 +478,6 @@ class PlaybookStep(Base):
             "id": self.id,
             "enrolment_id": self.enrolment_id,
             "position": self.position,
-            "type": self.action.get("type"),
             "status": str(self.status),
             "due_on": self.due_on.isoformat() if self.due_on else None,
             "attempts": self.attempts,

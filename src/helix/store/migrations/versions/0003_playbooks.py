@@ -94,7 +94,6 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('enrolment_id', sa.Integer(), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.Column('action', sa.JSON(), nullable=False),
     sa.Column('status', sa.Enum('pending', 'sending', 'done', 'skipped', 'failed', name='step_status', native_enum=False, create_constraint=True, length=16), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
