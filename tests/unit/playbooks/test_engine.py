@@ -240,3 +240,27 @@ def test_due_dates_follow_the_decision_date(home: Home) -> None:
     with home.platform.store.session() as s:
         assert s.scalars(select(Task.due_date)).one() == AS_OF + timedelta(days=2)
     assert date(2026, 3, 10) == AS_OF
+
+
+def test_update_account_sets_a_field_that_later_filters_use(home: Home) -> None:
+    home.accounts([account(1), account(2)])
+    home.put("health_events", [turned("A1", AS_OF)])
+    move = RED | {"name": "move", "actions": [
+        {"type": "update_account", "field": "segment", "value": "at-risk"}]}
+    watch = RED | {"name": "watch", "filter": {"segments": ["at-risk"]},
+                   "trigger": {"type": "health_turned", "params": {"color": "yellow"}},
+                   "actions": [{"type": "task", "title": "Watch {account_name}"}]}
+    only(home, move, watch)
+    assert run_playbooks(home.platform, AS_OF)["steps"] == {"done": 1}
+    with home.platform.store.session() as s:
+        from helix.store.models import AccountField
+
+        f = s.get(AccountField, ("A1", "segment"))
+        assert (f.value, f.set_by) == ("at-risk", "system")
+    # the next yellow of A1 and A2: only A1 is now in the "at-risk" segment
+    home.put("health_events", [turned("A1", AS_OF + timedelta(days=1), color="yellow"),
+                               turned("A2", AS_OF + timedelta(days=1), color="yellow")])
+    d = {x["playbook"]: x for x in run_playbooks(home.platform, AS_OF + timedelta(days=1))[
+        "playbooks"]}
+    assert (d["watch"]["occurrences"], d["watch"]["filtered_out"], d["watch"]["enrolled"]) == (
+        2, 1, 1)
