@@ -11,7 +11,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from helix.api.deps import SESSION_USER, PlatformDep, current_principal, get_warehouse
+from helix.api.deps import (
+    SESSION_USER,
+    PlatformDep,
+    Principal,
+    current_principal,
+    get_warehouse,
+)
 from helix.api.problems import Problem
 from helix.portfolio import list_accounts
 from helix.store import authenticate
@@ -37,6 +43,14 @@ def _check_csrf(request: Request, token: str) -> None:
     expected = request.session.get("csrf")
     if not expected or not secrets.compare_digest(expected, token):
         raise Problem(403, "Forbidden", "the form expired; reload the page and try again")
+
+
+def _signed_in(request: Request, platform: PlatformDep) -> Principal | None:
+    """The signed-in caller of a page, or None (the page then redirects to the login)."""
+    try:
+        return current_principal(request, platform)
+    except Problem:
+        return None
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -90,9 +104,8 @@ def accounts_page(
     q: Annotated[str | None, Query(max_length=200)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    try:
-        who = current_principal(request, platform)
-    except Problem:
+    who = _signed_in(request, platform)
+    if who is None:
         return RedirectResponse("/login", status_code=303)
     for wh in get_warehouse(platform):
         page = list_accounts(wh, owner_email=who.book_owner, query=q or None, offset=offset, limit=50)
@@ -113,9 +126,8 @@ def tasks_page(
     from helix.playbooks.service import latest_as_of
     from helix.playbooks.tasks import list_tasks
 
-    try:
-        who = current_principal(request, platform)
-    except Problem:
+    who = _signed_in(request, platform)
+    if who is None:
         return RedirectResponse("/login", status_code=303)
     for _ in get_warehouse(platform):
         today = latest_as_of(platform)
@@ -141,9 +153,8 @@ def close_task_form(
     from helix.playbooks.tasks import close_task
 
     _check_csrf(request, csrf)
-    try:
-        who = current_principal(request, platform)
-    except Problem:
+    who = _signed_in(request, platform)
+    if who is None:
         return RedirectResponse("/login", status_code=303)
     if not who.can_write:
         raise Problem(403, "Forbidden", "this account may not change tasks")
