@@ -148,8 +148,6 @@ def synthesise(accounts: int, seed: int = 11) -> dict[str, pa.Table]:
 
 
 def _dedupe(t: pa.Table, keys: list[str]) -> pa.Table:
-    import pandas as pd
-
     return pa.Table.from_pandas(t.to_pandas().drop_duplicates(keys), preserve_index=False)
 
 
@@ -172,7 +170,8 @@ def pandas_edges(signals: pa.Table, start: date, end: date) -> dict[str, int]:
         prev_day, "dt") else prev_day == df.score_date - timedelta(days=1)
     in_window = df.score_date >= start
     for name, held in conditions.items():
-        before = held.groupby(df.account_id).shift(1).fillna(False).astype(bool) & consecutive
+        before = held.astype(int).groupby(df.account_id).shift(1, fill_value=0).astype(bool)
+        before = before & consecutive
         out[name] = int((held & ~before & in_window).sum())
     return out
 

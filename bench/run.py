@@ -8,7 +8,11 @@ Cases (sizes can be cut with --quick):
 * the retention ledger and series at several account counts (bench_metrics.py);
 * the daily health backfill, one incremental day and a pandas baseline, 10k and
   100k accounts (bench_health.py);
-* prediction: training set, training and daily scoring at 100k accounts (bench_predict.py).
+* prediction: training set, training and daily scoring at 100k accounts (bench_predict.py);
+* every shipped playbook evaluated and executed over 100k accounts, with a pandas
+  baseline for the edge triggers (bench_playbooks.py).
+
+``--cases import,metrics,...`` runs only the named groups (all by default).
 
 Figures are time, throughput and peak RSS of the process that ran the case.
 """
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
+GROUPS = ("import", "demo", "metrics", "health", "predict", "playbooks")
 
 
 def _run(args: list[str], timeout: int = 3600, env: dict[str, str] | None = None) -> dict:
@@ -89,6 +94,14 @@ def predict_cases(sizes: list[int]) -> list[dict]:
     return out
 
 
+def playbook_cases(sizes: list[int]) -> list[dict]:
+    out = []
+    for n in sizes:
+        print(f"playbooks: every shipped playbook over {n:,} accounts ...", file=sys.stderr, flush=True)
+        out.append({"case": "playbooks", **_run(["bench/bench_playbooks.py", "--accounts", str(n)])})
+    return out
+
+
 def metrics_cases(sizes: list[int]) -> list[dict]:
     if not (HERE / "bench_metrics.py").exists():
         return []
@@ -101,18 +114,32 @@ def metrics_cases(sizes: list[int]) -> list[dict]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--quick", action="store_true", help="small sizes only (a minute or two)")
+    p.add_argument("--cases", default=",".join(GROUPS), help=f"comma-separated, of: {', '.join(GROUPS)}")
     args = p.parse_args()
+    wanted = set(args.cases.split(","))
+    unknown = wanted - set(GROUPS)
+    if unknown:
+        p.error(f"unknown case group(s): {', '.join(sorted(unknown))}")
     import_sizes = [200_000] if args.quick else [1_000_000, 10_000_000]
     demo_sizes = [1_000] if args.quick else [10_000, 100_000]  # 100k accounts: ~160M events
     metric_sizes = [10_000] if args.quick else [10_000, 100_000, 1_000_000]
     health_sizes = [1_000] if args.quick else [10_000, 100_000]
     predict_sizes = [1_000] if args.quick else [100_000]
+    playbook_sizes = [5_000] if args.quick else [10_000, 100_000]
+    groups = {
+        "import": lambda: import_cases(import_sizes),
+        "demo": lambda: demo_cases(demo_sizes),
+        "metrics": lambda: metrics_cases(metric_sizes),
+        "health": lambda: health_cases(health_sizes),
+        "predict": lambda: predict_cases(predict_sizes),
+        "playbooks": lambda: playbook_cases(playbook_sizes),
+    }
     t0 = time.perf_counter()
     report = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
-        "results": [*import_cases(import_sizes), *demo_cases(demo_sizes), *metrics_cases(metric_sizes),
-                    *health_cases(health_sizes), *predict_cases(predict_sizes)],
+        "cases": [g for g in GROUPS if g in wanted],
+        "results": [r for g in GROUPS if g in wanted for r in groups[g]()],
     }
     report["seconds"] = round(time.perf_counter() - t0, 1)
     out_dir = HERE / "results"
