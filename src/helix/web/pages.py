@@ -20,7 +20,7 @@ from helix.api.deps import (
 )
 from helix.api.problems import Problem
 from helix.portfolio import list_accounts
-from helix.store import authenticate
+from helix.store import Role, authenticate
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -195,3 +195,56 @@ def unsubscribe_post(request: Request, platform: PlatformDep, token: str) -> Res
             "token": token, "done": False, "error": str(exc), "who": None}, status_code=400)
     return templates.TemplateResponse(request, "unsubscribe.html",
                                       {"token": token, "done": True, "error": None, "who": None})
+
+
+@router.get("/playbooks", response_class=HTMLResponse)
+def playbooks_page(
+    request: Request,
+    platform: PlatformDep,
+    message: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    """Every playbook with its funnel and measured uplift."""
+    from helix.playbooks.catalog import list_records
+    from helix.playbooks.impact import impact
+    from helix.playbooks.service import latest_as_of
+
+    who = _signed_in(request, platform)
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    rows = []
+    for wh in get_warehouse(platform):
+        today = latest_as_of(platform)
+        with platform.store.session() as session:
+            for rec in list_records(session):
+                report = impact(wh, session, rec.name, today)
+                rows.append({"name": rec.name, "title": rec.definition["title"],
+                             "version": rec.version, "enabled": rec.enabled,
+                             "trigger": rec.definition["trigger"]["type"],
+                             "funnel": report["funnel"], "impact": report})
+    return templates.TemplateResponse(request, "playbooks.html", {
+        "playbooks": rows, "who": who, "csrf": _csrf(request), "message": message,
+        "can_manage": who.role in (Role.ADMIN, Role.LEADER),
+    })
+
+
+@router.post("/playbooks/{name}/enabled")
+def playbook_toggle_form(
+    request: Request,
+    platform: PlatformDep,
+    name: str,
+    enabled: Annotated[str, Form(pattern="^(true|false)$")],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    """Leaders and admins turn a playbook on or off."""
+    from helix.playbooks.catalog import set_enabled
+
+    _check_csrf(request, csrf)
+    who = _signed_in(request, platform)
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    if who.role not in (Role.ADMIN, Role.LEADER):
+        raise Problem(403, "Forbidden", "only leaders and admins may change playbooks")
+    with platform.store.session() as session:
+        set_enabled(session, name, enabled == "true", actor=who.name)
+    state = "enabled" if enabled == "true" else "disabled"
+    return RedirectResponse(f"/playbooks?message={name}+{state}", status_code=303)

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from helix.api.app import create_app
 from helix.config import Settings
-from helix.playbooks.catalog import install_library, library
+from helix.playbooks.catalog import get_record, install_library, library
 from helix.playbooks.contacts import get_preference, unsubscribe_token
 from helix.store import Role, Scope, create_key, create_user
 from helix.store.models import Task
@@ -369,3 +369,24 @@ def test_the_tasks_page_closes_a_task(client: TestClient, home: Home) -> None:
         "status": "dismissed", "outcome": "x", "csrf": "forged"})
     assert forged.status_code == 403
     assert "Nothing due" in client.get("/tasks", params={"due": "all"}).text
+
+
+def test_the_playbooks_page_shows_funnel_and_lets_leaders_toggle(client: TestClient,
+                                                                  home: Home) -> None:
+    run(client)
+    login(client, CSM)
+    page = client.get("/playbooks")
+    assert page.status_code == 200 and PLAYBOOK["title"] in page.text
+    assert "Disable" not in page.text  # a CSM reads, does not change
+    r = client.post(f"/playbooks/{PLAYBOOK['name']}/enabled",
+                    data={"enabled": "false", "csrf": _csrf(page.text)})
+    assert r.status_code == 403
+    login(client, LEADER)
+    page = client.get("/playbooks")
+    row = page.text.split(PLAYBOOK["title"], 1)[1].split("</tr>", 1)[0]
+    assert '<td class="num">2</td>' in row  # triggered: A1 and A2
+    r = client.post(f"/playbooks/{PLAYBOOK['name']}/enabled", follow_redirects=False,
+                    data={"enabled": "false", "csrf": _csrf(page.text)})
+    assert r.status_code == 303
+    with home.platform.store.session() as s:
+        assert get_record(s, PLAYBOOK["name"]).enabled is False
