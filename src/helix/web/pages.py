@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 
 from helix.api.deps import (
     SESSION_USER,
@@ -21,6 +22,7 @@ from helix.api.deps import (
 from helix.api.problems import Problem
 from helix.portfolio import list_accounts
 from helix.store import Role, authenticate
+from helix.store.models import Notification
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -135,8 +137,11 @@ def tasks_page(
     with platform.store.session() as session:
         rows = list_tasks(session, owner=who.name if mine else None, due=due,  # type: ignore[arg-type]
                           today=today)
+        notes = list(session.scalars(
+            select(Notification).where(Notification.user_email == who.name.lower())
+            .order_by(Notification.id.desc()).limit(20)))
     return templates.TemplateResponse(request, "tasks.html", {
-        "tasks": rows, "who": who, "due": due, "today": today, "mine": mine,
+        "tasks": rows, "notes": notes, "who": who, "due": due, "today": today, "mine": mine,
         "can_write": who.can_write, "csrf": _csrf(request), "message": message,
     })
 

@@ -371,6 +371,13 @@ def test_the_tasks_page_closes_a_task(client: TestClient, home: Home) -> None:
     assert "Nothing due" in client.get("/tasks", params={"due": "all"}).text
 
 
+def test_the_leader_sees_the_escalation_on_the_tasks_page(client: TestClient) -> None:
+    run(client)
+    login(client, LEADER)
+    page = client.get("/tasks").text
+    assert "Notifications" in page and "Account 1 is red" in page
+
+
 def test_the_playbooks_page_shows_funnel_and_lets_leaders_toggle(client: TestClient,
                                                                   home: Home) -> None:
     run(client)
