@@ -274,7 +274,7 @@ def update_scores(
     _replace_dates(wh, HEALTH_SCORES.name, "score_date", todo)
     _replace_dates(wh, HEALTH_EVENTS.name, "event_date", todo)
     refs = _reference_dates(all_days, todo)
-    parts = batches(todo, _accounts(wh))
+    parts = batches(todo, _accounts(wh), rows=SCORE_BATCH_ROWS)
     counts = {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
     previous = _latest_colours(wh, todo[0])
     for i, days in enumerate(parts):
@@ -283,6 +283,13 @@ def update_scores(
         counts[HEALTH_SCORES.name] += n_scores
         counts[HEALTH_EVENTS.name] += n_events
     return counts
+
+
+SCORE_BATCH_ROWS = 400_000
+"""Account-days scored per batch. Scoring is in pandas: each row carries every signal,
+its points and contribution (about 150 columns), and a batch also loads the reference
+day of each of its days, so a row costs about 8 KB at the peak. 2M-row batches, right
+for the signals query, ran a 100k-account backfill out of 24 GB."""
 
 
 def _latest_colours(wh: Warehouse, before: date) -> pd.DataFrame:

@@ -244,3 +244,32 @@ def test_a_custom_group_is_scored_and_stored(home: Path, tmp_path: Path) -> None
     assert groups and all({"usage", "sentiment", "relationship", "voice"} <= set(g) for g in groups)
     scored = [g["voice"] for g in groups if g["voice"] is not None]
     assert scored and all(0 <= v <= 100 for v in scored)
+
+
+def test_scoring_in_many_small_batches_stores_the_same_history(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backfill's batches (and the colours carried between them) change nothing: the
+    history rescored 20,000 account-days at a time equals the one stored in one batch."""
+    from helix.health import history
+    from helix.health.active import active_model
+    from helix.metrics.loading import load_rows
+
+    cols = ["account_id", "score_date", "score", "color", "group_scores", "drivers", "missing"]
+    with Platform(Settings.load(home)) as p:
+        wh = p.warehouse
+        first = wh.table("health_scores").select(*cols).order_by(["account_id", "score_date"])
+        first_rows = first.to_pyarrow().to_pylist()
+        events = wh.table("health_events").order_by(["account_id", "event_date"])
+        first_events = events.to_pyarrow().to_pylist()
+        load_rows(wh, "health_scores", [])
+        load_rows(wh, "health_events", [])
+        monkeypatch.setattr(history, "SCORE_BATCH_ROWS", 20_000)
+        n_batches = len(history.batches(history.signal_dates(wh), history._accounts(wh),
+                                        rows=history.SCORE_BATCH_ROWS))
+        assert n_batches >= 10
+        history.update_scores(wh, active_model(p.store), END)
+        assert wh.table("health_scores").select(*cols).order_by(
+            ["account_id", "score_date"]).to_pyarrow().to_pylist() == first_rows
+        assert wh.table("health_events").order_by(
+            ["account_id", "event_date"]).to_pyarrow().to_pylist() == first_events
