@@ -169,37 +169,32 @@ def close_task_form(
     return RedirectResponse(f"/tasks?message=Task+{task_id}+{status}", status_code=303)
 
 
-@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
-def unsubscribe_form(request: Request, platform: PlatformDep, token: str) -> Response:
-    """The link in every email: a confirmation page (mail scanners follow GET links, so the
-    opt-out itself is the POST, which is also RFC 8058's one-click request)."""
+def _unsubscribe_page(request: Request, platform: PlatformDep, token: str, opt_out: bool) -> Response:
+    """Check the token (and with ``opt_out`` opt its contact out); render the result."""
     from helix.errors import UserError
-    from helix.playbooks.contacts import token_contact
+    from helix.playbooks.contacts import token_contact, unsubscribe
 
     try:
         with platform.store.session() as session:
-            token_contact(session, token)
+            (unsubscribe if opt_out else token_contact)(session, token)
     except UserError as exc:
         return templates.TemplateResponse(request, "unsubscribe.html", {
             "token": token, "done": False, "error": str(exc), "who": None}, status_code=400)
     return templates.TemplateResponse(request, "unsubscribe.html",
-                                      {"token": token, "done": False, "error": None, "who": None})
+                                      {"token": token, "done": opt_out, "error": None, "who": None})
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_form(request: Request, platform: PlatformDep, token: str) -> Response:
+    """The link in every email: a confirmation page (mail scanners follow GET links, so the
+    opt-out itself is the POST, which is also RFC 8058's one-click request)."""
+    return _unsubscribe_page(request, platform, token, opt_out=False)
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse)
 def unsubscribe_post(request: Request, platform: PlatformDep, token: str) -> Response:
     """Opt the contact out; the signed token is the only credential (no login)."""
-    from helix.errors import UserError
-    from helix.playbooks.contacts import unsubscribe
-
-    try:
-        with platform.store.session() as session:
-            unsubscribe(session, token)
-    except UserError as exc:
-        return templates.TemplateResponse(request, "unsubscribe.html", {
-            "token": token, "done": False, "error": str(exc), "who": None}, status_code=400)
-    return templates.TemplateResponse(request, "unsubscribe.html",
-                                      {"token": token, "done": True, "error": None, "who": None})
+    return _unsubscribe_page(request, platform, token, opt_out=True)
 
 
 @router.get("/playbooks", response_class=HTMLResponse)
