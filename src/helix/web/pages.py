@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,19 @@ def _signed_in(request: Request, platform: PlatformDep) -> Principal | None:
         return current_principal(request, platform)
     except Problem:
         return None
+
+
+def _form_caller(
+    request: Request, platform: PlatformDep, csrf: str,
+    allowed: Callable[[Principal], bool], why: str,
+) -> Principal | None:
+    """The caller of a form POST: CSRF checked, signed in (else None: redirect to the
+    login), and ``allowed`` (else 403 with ``why``)."""
+    _check_csrf(request, csrf)
+    who = _signed_in(request, platform)
+    if who is not None and not allowed(who):
+        raise Problem(403, "Forbidden", why)
+    return who
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -157,19 +171,19 @@ def close_task_form(
 ) -> Response:
     from helix.playbooks.tasks import close_task
 
-    _check_csrf(request, csrf)
-    who = _signed_in(request, platform)
+    who = _form_caller(request, platform, csrf, lambda p: p.can_write,
+                       "this account may not change tasks")
     if who is None:
         return RedirectResponse("/login", status_code=303)
-    if not who.can_write:
-        raise Problem(403, "Forbidden", "this account may not change tasks")
     with platform.store.session() as session:
         close_task(session, task_id, status, outcome, actor=who.name,  # type: ignore[arg-type]
                    book_owner=who.book_owner)
     return RedirectResponse(f"/tasks?message=Task+{task_id}+{status}", status_code=303)
 
 
-def _unsubscribe_page(request: Request, platform: PlatformDep, token: str, opt_out: bool) -> Response:
+def _unsubscribe_page(
+    request: Request, platform: PlatformDep, token: str, opt_out: bool
+) -> Response:
     """Check the token (and with ``opt_out`` opt its contact out); render the result."""
     from helix.errors import UserError
     from helix.playbooks.contacts import token_contact, unsubscribe
@@ -238,12 +252,10 @@ def playbook_toggle_form(
     """Leaders and admins turn a playbook on or off."""
     from helix.playbooks.catalog import set_enabled
 
-    _check_csrf(request, csrf)
-    who = _signed_in(request, platform)
+    who = _form_caller(request, platform, csrf, lambda p: p.role in (Role.ADMIN, Role.LEADER),
+                       "only leaders and admins may change playbooks")
     if who is None:
         return RedirectResponse("/login", status_code=303)
-    if who.role not in (Role.ADMIN, Role.LEADER):
-        raise Problem(403, "Forbidden", "only leaders and admins may change playbooks")
     with platform.store.session() as session:
         set_enabled(session, name, enabled == "true", actor=who.name)
     state = "enabled" if enabled == "true" else "disabled"
