@@ -85,28 +85,51 @@ def create_app(
     app.include_router(accounts.router, prefix=API_PREFIX)
     _include_optional_routers(app)
     app.include_router(pages.router)
+    _include_optional_routers(app, OPTIONAL_UNPREFIXED, prefix="")
     app.mount("/static", pages.static_files(), name="static")
 
     return app
 
 
-def _include_optional_routers(app: FastAPI) -> None:
+# API routers mounted under /api/v1, one module per capability.
+OPTIONAL_API = (
+    "helix.api.routes.metrics",
+    "helix.api.routes.health",
+    "helix.api.routes.predict",
+    "helix.api.routes.expansion",
+    "helix.api.routes.forecast",
+    "helix.api.routes.forensics",
+    "helix.api.routes.playbooks",
+    "helix.api.routes.timeline",
+    "helix.api.routes.notes",
+    "helix.api.routes.admin",
+    "helix.api.routes.reports",
+    "helix.api.routes.voice",
+)
+
+# Routers that keep their own paths: web pages, and the wire protocols other
+# tools speak (Segment's tracking API at /v1/..., Stripe's webhook).
+OPTIONAL_UNPREFIXED = (
+    "helix.web.customer",
+    "helix.web.leader_pages",
+    "helix.web.admin_pages",
+    "helix.web.report_pages",
+    "helix.ingest.live.tracking_api",
+    "helix.ingest.live.stripe_api",
+)
+
+
+def _include_optional_routers(
+    app: FastAPI, modules: tuple[str, ...] = OPTIONAL_API, prefix: str = API_PREFIX
+) -> None:
     """Routers of capabilities that are present in this build."""
     import importlib
 
-    for module in (
-        "helix.api.routes.metrics",
-        "helix.api.routes.health",
-        "helix.api.routes.predict",
-        "helix.api.routes.expansion",
-        "helix.api.routes.forecast",
-        "helix.api.routes.forensics",
-        "helix.api.routes.playbooks",
-    ):
+    for module in modules:
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+            if exc.name is None or not (module + ".").startswith(exc.name + "."):
+                raise  # a missing dependency inside a present module is a real error
             continue
-        app.include_router(mod.router, prefix=API_PREFIX)
+        app.include_router(mod.router, prefix=prefix)
