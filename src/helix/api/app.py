@@ -41,7 +41,7 @@ def create_app(
     """Build the Helix app for one data directory; with ``scheduler`` (what ``helix serve``
     asks for) the playbook schedule runs in the background while the app serves."""
     from helix.api.routes import accounts
-    from helix.web import pages
+    from helix.web import nav, pages
 
     platform = Platform(settings)
     platform.init()
@@ -87,6 +87,7 @@ def create_app(
     app.include_router(pages.router)
     _include_optional_routers(app, OPTIONAL_UNPREFIXED, prefix="")
     app.mount("/static", pages.static_files(), name="static")
+    nav.install(app, pages.templates)
 
     return app
 
@@ -101,6 +102,7 @@ OPTIONAL_API = (
     "helix.api.routes.forensics",
     "helix.api.routes.playbooks",
     "helix.api.routes.timeline",
+    "helix.api.routes.events",
     "helix.api.routes.notes",
     "helix.api.routes.admin",
     "helix.api.routes.reports",

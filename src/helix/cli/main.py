@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a problem the user can fix (message, no traceback),
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -96,6 +97,25 @@ def _register_commands() -> None:
     forensics.register(app)
     playbooks.register(app)
     settings.register(app)
+    for name in OPTIONAL_COMMANDS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(app)
+
+
+# Command groups of capabilities that may be absent from a build; each module
+# has a ``register(app)`` function.
+OPTIONAL_COMMANDS = (
+    "helix.cli.report",
+    "helix.cli.notes",
+    "helix.cli.assess",
+    "helix.cli.voice",
+    "helix.cli.live",
+)
 
 
 _register_commands()
