@@ -63,6 +63,11 @@ def observation_dates(end: date, n: int, horizon_days: int) -> list[date]:
     return sorted(out)
 
 
+# Observation dates lie months apart, so each date's windows reach events no other
+# date shares: a smaller batch than the daily backfill's keeps DuckDB within its limit.
+SIGNAL_BATCH_ROWS = 500_000
+
+
 def bench_predict(accounts: int, months: int, work: Path) -> dict[str, Any]:
     from helix.ingest import import_files
     from helix.predict.drivers import top_drivers
@@ -71,6 +76,7 @@ def bench_predict(accounts: int, months: int, work: Path) -> dict[str, Any]:
     from helix.predict.training import model_features, scoring_frame, training_frame
     from helix.signals import SignalConfig
     from helix.signals.compute import compute_signals
+    from helix.signals.dates import batches
     from helix.signals.sources import Sources
     from helix.testing.demo import generate_company
     from helix.warehouse import open_warehouse
@@ -86,7 +92,11 @@ def bench_predict(accounts: int, months: int, work: Path) -> dict[str, Any]:
             import_files(wh, work / "co", imports_dir=work / "reports")
         days = [*observation_dates(END, OBSERVATIONS, 90), END]
         with timed(result, "signals", dates=len(days)) as e:
-            wh.write_table(ACCOUNT_SIGNALS.name, compute_signals(Sources(wh), days, SignalConfig()))
+            # in bounded batches of dates, as `helix run` computes them
+            with Sources(wh, cache=True) as src:
+                for i, part in enumerate(batches(days, accounts, rows=SIGNAL_BATCH_ROWS)):
+                    expr = compute_signals(src, part, SignalConfig())
+                    (wh.append if i else wh.write_table)(ACCOUNT_SIGNALS.name, expr)
             e["rows"] = wh.count(ACCOUNT_SIGNALS.name)
         with timed(result, "training_set") as e:
             frame = training_frame(wh, 90, last_day=END)

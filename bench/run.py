@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import os
 import platform
 import subprocess
@@ -34,13 +35,23 @@ HERE = Path(__file__).parent
 GROUPS = ("import", "demo", "metrics", "health", "predict", "playbooks")
 
 
+def _failure(stderr: str, returncode: int) -> list[str]:
+    """The exception of a failed case, all its lines (DuckDB's run to several), or the
+    end of stderr when there was no Python exception (e.g. killed by the kernel)."""
+    lines = stderr.strip().splitlines()
+    starts = [i for i, line in enumerate(lines) if re.match(r"^[\w.]+(Error|Exception)\b", line)]
+    if starts:
+        return lines[starts[-1]:][:20]
+    return lines[-5:] or [f"exit code {returncode}"]
+
+
 def _run(args: list[str], timeout: int = 3600, env: dict[str, str] | None = None) -> dict:
     proc = subprocess.run(
         [sys.executable, *args], capture_output=True, text=True, timeout=timeout, cwd=HERE.parent,
         env={**os.environ, **(env or {})},
     )
     if proc.returncode != 0:
-        return {"error": proc.stderr.strip().splitlines()[-1:] or ["failed"], "args": args}
+        return {"error": _failure(proc.stderr, proc.returncode), "args": args}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
