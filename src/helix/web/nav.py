@@ -6,12 +6,12 @@ whose path the app actually serves, so no link ever leads to a 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
+
+from helix.api.routing import iter_routes
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,7 @@ SECTIONS = (
 )
 
 
-def _paths(routes: list[Any], prefix: str = "") -> Iterator[str]:
-    for route in routes:
-        included = getattr(route, "original_router", None)  # FastAPI >= 0.16x includes lazily
-        if included is not None:
-            context = getattr(route, "include_context", None)
-            yield from _paths(included.routes, prefix + getattr(context, "prefix", ""))
-        elif isinstance(getattr(route, "path", None), str):
-            yield prefix + route.path
-
-
 def install(app: FastAPI, templates: Jinja2Templates) -> None:
     """Give the templates the ``nav`` links of the sections ``app`` serves."""
-    served = set(_paths(app.routes))
+    served = {path for path, _, _ in iter_routes(app.routes)}
     templates.env.globals["nav"] = [link for link in SECTIONS if link.path in served]

@@ -112,3 +112,30 @@ def test_logout_ends_the_session(client: TestClient) -> None:
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     assert client.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     assert client.get("/api/v1/accounts").status_code == 401
+
+
+# Routes anyone may call: signing in, the first-run setup, a contact's signed
+# unsubscribe link, and the docs. The wire protocols (Segment's /v1/..., Stripe's
+# webhook) carry their own credential and are checked below.
+PUBLIC = {"/", "/login", "/setup", "/unsubscribe/{token}", "/openapi.json", "/docs",
+          "/docs/oauth2-redirect", "/static"}
+
+
+def test_every_page_needs_a_signed_in_user(client: TestClient) -> None:
+    from helix.api.routing import iter_routes
+
+    api = set(client.get("/openapi.json").json()["paths"])
+    pages = [(path, methods) for path, methods, _ in iter_routes(client.app.routes)
+             if path not in api and path not in PUBLIC]
+    assert any(path == "/accounts" for path, _ in pages)
+    client.get("/login")  # a session with a CSRF token, but nobody signed in
+    for path, methods in pages:
+        url = re.sub(r"\{[^}]+\}", "x", path)
+        for method in methods - {"HEAD"}:
+            r = client.request(method, url, follow_redirects=False)
+            if path.startswith("/v1/") or path.startswith("/webhooks/"):
+                assert r.status_code in (400, 401), (method, path, r.status_code)
+            elif r.status_code == 303:
+                assert r.headers["location"] == "/login", (method, path)
+            else:  # refused before anything happens: no session, no CSRF, or no form
+                assert r.status_code in (401, 403, 422), (method, path, r.status_code)
