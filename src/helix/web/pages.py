@@ -168,6 +168,7 @@ def close_task_form(
     status: Annotated[str, Form(pattern="^(done|dismissed)$")],
     outcome: Annotated[str, Form(min_length=1, max_length=2000)],
     csrf: Annotated[str, Form()],
+    due: Annotated[str, Form(pattern="^(today|overdue|week|all)$")] = "today",
 ) -> Response:
     from helix.playbooks.tasks import close_task
 
@@ -178,7 +179,8 @@ def close_task_form(
     with platform.store.session() as session:
         close_task(session, task_id, status, outcome, actor=who.name,  # type: ignore[arg-type]
                    book_owner=who.book_owner)
-    return RedirectResponse(f"/tasks?message=Task+{task_id}+{status}", status_code=303)
+    # back to the list the task was closed from
+    return RedirectResponse(f"/tasks?due={due}&message=Task+{task_id}+{status}", status_code=303)
 
 
 def _unsubscribe_page(
