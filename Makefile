@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOME_DIR ?= helix-data
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench screenshots clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)  ## benchmarks with generated data; JSON report in bench/results/
 	$(BIN)/python bench/run.py
+
+screenshots: $(STAMP)  ## browser tests against a demo server, saving docs/screenshots/*.png
+	HELIX_SCREENSHOTS=docs/screenshots $(BIN)/pytest -n 0 -q tests/browser
 
 clean:
 	rm -rf $(VENV) $(HOME_DIR) .pytest_cache bench/results
