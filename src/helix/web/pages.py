@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +77,11 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request) -> Response:
+def login_form(request: Request, platform: PlatformDep) -> Response:
+    from helix.web.admin_pages import users_exist
+
+    if not users_exist(platform):  # first run: create the first admin
+        return RedirectResponse("/setup", status_code=303)
     return templates.TemplateResponse(
         request, "login.html", {"csrf": _csrf(request), "error": None}
     )
@@ -90,17 +95,30 @@ def login(
     password: Annotated[str, Form(max_length=1024)],
     csrf: Annotated[str, Form()],
 ) -> Response:
+    from helix.web.ratelimit import limiter_of
+
     _check_csrf(request, csrf)
+    limiter, address = limiter_of(request.app.state), request.client.host if request.client else ""
+    wait = limiter.retry_after(email, address)
+    if wait is not None:  # too many failures: refused whatever the password
+        return templates.TemplateResponse(
+            request, "login.html",
+            {"csrf": _csrf(request), "error": f"Too many failed attempts; try again in "
+             f"{math.ceil(wait / 60)} minutes."},
+            status_code=429, headers={"Retry-After": str(wait)},
+        )
     with platform.store.session() as session:
         user = authenticate(session, email, password)
         user_email = user.email if user else None
     if user_email is None:
+        limiter.failed(email, address)
         return templates.TemplateResponse(
             request,
             "login.html",
             {"csrf": _csrf(request), "error": "Wrong email or password."},
             status_code=401,
         )
+    limiter.succeeded(email, address)
     request.session.clear()
     request.session[SESSION_USER] = user_email
     return RedirectResponse("/accounts", status_code=303)

@@ -6,6 +6,10 @@
 * ``GET /health/backtest/chart``: the same as a chart (``?format=svg`` or ``png``).
 * ``GET /health/model``: the active model definition and version.
 * ``GET /health/signals``: the signal registry with data availability.
+* ``GET /health/proposal``: the stored weight proposal of `helix health fit`, with its date.
+* ``POST /health/proposal``: fit weights again and store the proposal (leaders, admins).
+* ``POST /health/proposal/accept``: make the stored proposal the active model, as
+  ``helix health fit --accept`` does (leaders, admins; 409 when the model changed since).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
-from helix.api.deps import PlatformDep, ReadAccess, WarehouseDep
+from helix.api.deps import PlatformDep, Principal, ReadAccess, WarehouseDep, WriteAccess
 from helix.api.problems import Problem
 from helix.health.charts import backtest_chart_bytes
 from helix.health.service import (
@@ -25,6 +30,7 @@ from helix.health.service import (
     run_backtest,
     signal_registry,
 )
+from helix.store import Role, Scope
 
 router = APIRouter(tags=["health"])
 
@@ -89,3 +95,55 @@ def model_route(platform: PlatformDep, who: ReadAccess) -> dict[str, Any]:
 @router.get("/health/signals", summary="The signal registry")
 def signals_route(wh: WarehouseDep, who: ReadAccess) -> list[dict[str, Any]]:
     return signal_registry(wh)
+
+
+def can_manage_health(who: Principal) -> bool:
+    """Leaders and admins (and admin-scoped API keys) may refit and accept weights."""
+    if who.kind == "key":
+        return who.scope == Scope.ADMIN
+    return who.role in (Role.ADMIN, Role.LEADER)
+
+
+def _manager(who: Principal) -> Principal:
+    if not can_manage_health(who):
+        raise Problem(403, "Forbidden", "only leaders and admins may change the health model")
+    return who
+
+
+class ProposalIn(BaseModel):
+    """What to fit the proposed weights on."""
+
+    horizon_days: int = Field(90, ge=7, le=730)
+    target: Literal["churn", "churn_or_contraction"] = "churn"
+
+
+@router.get("/health/proposal", summary="The stored weight proposal of `helix health fit`")
+def proposal_route(platform: PlatformDep, who: ReadAccess) -> dict[str, Any]:
+    from helix.health.proposal import get_proposal
+
+    doc = get_proposal(platform)
+    if doc is None:
+        raise Problem(404, "Not found", "no weight proposal has been computed yet")
+    return doc
+
+
+@router.post("/health/proposal", status_code=201, summary="Fit weights and store the proposal")
+def propose_route(
+    platform: PlatformDep, wh: WarehouseDep, who: WriteAccess, body: ProposalIn | None = None
+) -> dict[str, Any]:
+    from helix.health.proposal import propose
+
+    _manager(who)
+    body = body or ProposalIn()
+    return propose(platform, body.horizon_days, target=body.target, actor=f"api:{who.name}")
+
+
+@router.post("/health/proposal/accept", summary="Make the stored proposal the active model")
+def accept_route(platform: PlatformDep, wh: WarehouseDep, who: WriteAccess) -> dict[str, Any]:
+    from helix.health.proposal import StaleProposal, accept_proposal
+
+    _manager(who)
+    try:
+        return accept_proposal(platform, actor=f"api:{who.name}")
+    except StaleProposal as exc:
+        raise Problem(409, "Conflict", exc.for_people()) from exc
