@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from helix.api.deps import SESSION_USER, PlatformDep, Principal
 from helix.api.problems import Problem
 from helix.api.routes.admin import (
+    RowId,
     import_out,
     import_upload,
     key_out,
@@ -176,7 +177,7 @@ def create_key_form(
 
 @router.post("/admin/keys/{key_id}/revoke")
 def revoke_key_form(
-    request: Request, platform: PlatformDep, key_id: int, csrf: Annotated[str, Form()]
+    request: Request, platform: PlatformDep, key_id: RowId, csrf: Annotated[str, Form()]
 ) -> Response:
     """Revoke an API key for good."""
     return _change(request, platform, csrf, f"Key {key_id} revoked",
@@ -249,7 +250,7 @@ def _quarantine(platform: Platform, report: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/admin/imports/{run_id}", response_class=HTMLResponse)
-def import_page(request: Request, platform: PlatformDep, run_id: int) -> Response:
+def import_page(request: Request, platform: PlatformDep, run_id: RowId) -> Response:
     """One import run: its report, and the rows it quarantined with the reasons."""
     who = _admin_page(request, platform)
     if isinstance(who, Response):

@@ -51,8 +51,10 @@ class LoginLimiter:
         now = self.clock()
         with self._lock:
             waits = []
-            for key, limit in (((email.strip().lower(), address), self.max_failures),
-                               (("*", address), self.max_per_address)):
+            for key, limit in (
+                ((email.strip().lower(), address), self.max_failures),
+                (("*", address), self.max_per_address),
+            ):
                 times = self._recent(key, now)
                 if len(times) >= limit:
                     waits.append(times[len(times) - limit] + self.window - now)

@@ -18,7 +18,7 @@ import contextlib
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -50,6 +50,8 @@ from helix.store.models import ApiKey, User
 from helix.store.settings import all_settings, get_setting, masked, set_setting
 
 router = APIRouter(tags=["admin"])
+
+RowId = Annotated[int, Path(ge=1, le=2**62, description="a row id")]
 
 MANAGED_ELSEWHERE = {
     "health.model": "`helix health model --set` or the Health page",
@@ -187,7 +189,9 @@ def create_key_route(request: Request, body: KeyIn, who: AdminAccess) -> NewKeyO
 
 
 @router.delete("/keys/{key_id}", summary="Revoke an API key for good (admins)")
-def revoke_key_route(request: Request, key_id: int, who: AdminAccess) -> KeyOut:
+def revoke_key_route(request: Request, key_id: RowId, who: AdminAccess) -> KeyOut:
+    if who.kind == "key" and who.name == f"key:{key_id}":
+        raise Problem(400, "Bad request", "a key cannot revoke itself; use another admin key")
     with _platform(request).store.session() as s:
         return key_out(revoke_key(s, key_id, actor_of(who)))
 
@@ -252,7 +256,7 @@ def imports_route(
 
 
 @router.get("/imports/{run_id}", summary="One import run and its report (admins)")
-def import_route(request: Request, run_id: int, who: AdminAccess) -> dict[str, Any]:
+def import_route(request: Request, run_id: RowId, who: AdminAccess) -> dict[str, Any]:
     with _platform(request).store.session() as s:
         return import_out(get_import(s, run_id))
 
@@ -263,7 +267,7 @@ def import_route(request: Request, run_id: int, who: AdminAccess) -> dict[str, A
 )
 def quarantine_route(
     request: Request,
-    run_id: int,
+    run_id: RowId,
     table: str,
     who: AdminAccess,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
