@@ -655,3 +655,136 @@ SCHEDULER_JOBS = Table(
 )
 """APScheduler's job store table (its own layout), created by our migrations so that the
 schema stays under Alembic; ``helix serve`` persists its scheduled jobs here."""
+
+
+# ---------------------------------------------------------------------------
+# Customer 360 (helix.customer): notes and success plans
+# ---------------------------------------------------------------------------
+
+
+class GoalStatus(enum.StrEnum):
+    """Where one success-plan goal stands."""
+
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    ACHIEVED = "achieved"
+    MISSED = "missed"
+    DROPPED = "dropped"
+
+
+class MilestoneStatus(enum.StrEnum):
+    """A milestone is open until someone completes (or drops) it."""
+
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
+
+
+class Note(Base):
+    """A person's note on an account. ``version`` grows on every edit (the ETag)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_account_created", "account_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(String(10000))
+    author: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "account_id": self.account_id,
+            "body": self.body,
+            "author": self.author,
+            "version": self.version,
+            "created_at": _iso(self.created_at),
+            "updated_at": _iso(self.updated_at),
+            "updated_by": self.updated_by,
+        }
+
+
+class SuccessPlan(Base):
+    """One account's success plan: the customer's objective; goals and milestones hang off it.
+
+    ``version`` grows on every change to the plan, its goals or its milestones, so one
+    ETag guards the whole plan against a stale write.
+    """
+
+    __tablename__ = "success_plans"
+
+    account_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    objective: Mapped[str] = mapped_column(String(2000), default="")
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    goals: Mapped[list[SuccessGoal]] = relationship(
+        back_populates="plan",
+        order_by="SuccessGoal.position, SuccessGoal.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class SuccessGoal(Base):
+    """One goal of a success plan: what the customer wants, by when, and where it stands."""
+
+    __tablename__ = "success_goals"
+    __table_args__ = (Index("ix_success_goals_account", "account_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("success_plans.account_id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    target_date: Mapped[date | None] = mapped_column(Date(), default=None)
+    status: Mapped[GoalStatus] = mapped_column(_enum(GoalStatus, "goal_status"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    plan: Mapped[SuccessPlan] = relationship(back_populates="goals")
+    milestones: Mapped[list[SuccessMilestone]] = relationship(
+        back_populates="goal",
+        order_by="SuccessMilestone.due_date, SuccessMilestone.id",
+        cascade="all, delete-orphan",
+    )
+
+
+class SuccessMilestone(Base):
+    """One step towards a goal, with a due date."""
+
+    __tablename__ = "success_milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(
+        ForeignKey("success_goals.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(300))
+    due_date: Mapped[date | None] = mapped_column(Date(), default=None)
+    status: Mapped[MilestoneStatus] = mapped_column(_enum(MilestoneStatus, "milestone_status"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    completed_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH), default=None)
+    goal: Mapped[SuccessGoal] = relationship(back_populates="milestones")
+
+
+__all__ += [
+    "GoalStatus",
+    "MilestoneStatus",
+    "Note",
+    "SuccessPlan",
+    "SuccessGoal",
+    "SuccessMilestone",
+]

@@ -18,8 +18,9 @@ from helix.store.models import Base
 
 APP_TABLES = {"users", "api_keys", "account_assignments", "audit_log", "import_runs", "settings", "renewal_overrides",
               "playbooks", "playbook_versions", "playbook_enrolments", "playbook_steps", "tasks",
-              "notifications", "deliveries", "contact_preferences", "account_fields", "scheduler_jobs"}
-HEAD_REVISION = "0003"  # the latest migration
+              "notifications", "deliveries", "contact_preferences", "account_fields", "scheduler_jobs",
+              "notes", "success_plans", "success_goals", "success_milestones"}
+HEAD_REVISION = "0004"  # the latest migration
 
 
 def _tables(store: AppStore) -> set[str]:
