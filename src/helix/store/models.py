@@ -658,6 +658,101 @@ schema stays under Alembic; ``helix serve`` persists its scheduled jobs here."""
 
 
 # ---------------------------------------------------------------------------
+# Executive layer (helix.exec): scorecards over time, roadmap progress
+# ---------------------------------------------------------------------------
+
+
+class AssessmentRecord(Base):
+    """One scorecard taken at one time: maturity, four imperatives or six pillars.
+
+    ``scores`` maps each item key to 1..10; ``evidence`` keeps what Helix proposed
+    from the data when it was taken (maturity only), so history shows both.
+    """
+
+    __tablename__ = "assessments"
+    __table_args__ = (Index("ix_assessments_kind_taken", "kind", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow)
+    taken_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    scores: Mapped[dict[str, int]] = mapped_column(JSON)
+    notes: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    average: Mapped[float] = mapped_column(Float())
+    priority: Mapped[list[str]] = mapped_column(JSON)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "taken_at": _iso(self.taken_at),
+            "taken_by": self.taken_by,
+            "scores": dict(self.scores),
+            "notes": dict(self.notes or {}),
+            "average": self.average,
+            "priority": list(self.priority),
+            "evidence": self.evidence,
+        }
+
+
+class RoadmapCheckpoint(Base):
+    """The roadmap's phase-gate results at one time (progress is the series of these)."""
+
+    __tablename__ = "roadmap_checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, index=True)
+    taken_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), default=None
+    )
+    phase: Mapped[str] = mapped_column(String(ENUM_LENGTH))
+    gates: Mapped[dict[str, str]] = mapped_column(JSON)  # gate key -> done | not_done | unknown
+    done: Mapped[int] = mapped_column()
+    total: Mapped[int] = mapped_column()
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "id": self.id,
+            "taken_at": _iso(self.taken_at),
+            "taken_by": self.taken_by,
+            "assessment_id": self.assessment_id,
+            "phase": self.phase,
+            "gates": dict(self.gates),
+            "done": self.done,
+            "total": self.total,
+        }
+
+
+class RoadmapMark(Base):
+    """A person's record that a roadmap gate Helix cannot measure is met (or not)."""
+
+    __tablename__ = "roadmap_marks"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    done: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(String(2000), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(), default=utcnow, onupdate=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as JSON-ready values."""
+        return {
+            "key": self.key,
+            "done": self.done,
+            "note": self.note,
+            "updated_at": _iso(self.updated_at),
+            "updated_by": self.updated_by,
+        }
+
+
+__all__ += ["AssessmentRecord", "RoadmapCheckpoint", "RoadmapMark"]
+
+
+# ---------------------------------------------------------------------------
 # Customer 360 (helix.customer): notes and success plans
 # ---------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ APP_TABLES = {"users", "api_keys", "account_assignments", "audit_log", "import_r
               "playbooks", "playbook_versions", "playbook_enrolments", "playbook_steps", "tasks",
               "notifications", "deliveries", "contact_preferences", "account_fields", "scheduler_jobs",
               "notes", "success_plans", "success_goals", "success_milestones"}
-HEAD_REVISION = "0004"  # the latest migration
+HEAD_REVISION = "0005"  # the latest migration
 
 
 def _tables(store: AppStore) -> set[str]:
