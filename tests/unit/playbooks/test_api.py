@@ -357,7 +357,7 @@ def test_the_tasks_page_closes_a_task(client: TestClient, home: Home) -> None:
     r = client.post(f"/tasks/{task_id}/close", follow_redirects=False, data={
         "status": "done", "outcome": "called, save plan agreed", "csrf": _csrf(page.text)})
     assert r.status_code == 303
-    assert r.headers["location"] == f"/tasks?message=Task+{task_id}+done"
+    assert r.headers["location"] == f"/tasks?due=today&message=Task+{task_id}+done"
     with home.platform.store.session() as s:
         task = s.get(Task, task_id)
         assert task is not None
