@@ -144,10 +144,15 @@ def run_cmd(
 
             return progress
 
+        from helix.ingest.live import flush_spool
+
+        live = flush_spool(platform)  # events received live first, so that this run sees them
         report = run_pipeline(
             platform.warehouse, as_of=day, full=full, only=stage, on_stage=on_stage,
             settings=platform.settings,
         ).to_dict()
+        if live is not None:
+            report["live_flush"] = live.to_dict()
         if playbooks and not stage:
             from helix.playbooks.service import run_playbooks
 

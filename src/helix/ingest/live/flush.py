@@ -42,6 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -256,10 +257,13 @@ def _group_of(p: dict[str, Any]) -> str | None:
 
 
 def _existing(wh: Warehouse, table: str, column: str, ids: set[str]) -> set[str]:
+    """Which of ``ids`` the warehouse ``table`` holds in ``column``."""
     if not ids:
         return set()
     t = wh.table(table)
-    found = t.filter(t[column].isin(sorted(ids))).select(column).distinct().to_pyarrow()
+    # a join with an in-memory table: a long IN (...) list costs more to compile than to run
+    wanted = ibis.memtable(pa.table({"_id": pa.array(sorted(ids), pa.string())}))
+    found = t.semi_join(wanted, t[column] == wanted._id).select(column).distinct().to_pyarrow()
     return set(found[column].to_pylist())
 
 
@@ -270,6 +274,13 @@ def _person_name(traits: dict[str, Any]) -> str | None:
     parts = [traits.get(k) for k in ("firstName", "lastName", "first_name", "last_name")]
     joined = " ".join(p.strip() for p in parts if isinstance(p, str) and p.strip())
     return joined or None
+
+
+def _known_account(known: dict[tuple[str, str], str], p: dict[str, Any]) -> str | None:
+    uid, aid = p.get("userId"), p.get("anonymousId")
+    return (known.get(("user", str(uid))) if uid is not None else None) or (
+        known.get(("anonymous", str(aid))) if aid is not None else None
+    )
 
 
 def _segment(
@@ -309,12 +320,10 @@ def _segment(
         elif group is not None and p["type"] in ("group", "identify"):
             learn("user", p.get("userId"), group, m.seq)
             learn("anonymous", p.get("anonymousId"), group, m.seq)
-        if group is None:
-            uid, aid = p.get("userId"), p.get("anonymousId")
-            group = (known.get(("user", str(uid))) if uid is not None else None) or (
-                known.get(("anonymous", str(aid))) if aid is not None else None
-            )
-        account_of[m.seq] = group
+        account_of[m.seq] = group if group is not None else _known_account(known, p)
+    for m in msgs:  # tied to an account only by a later call of this round
+        if account_of[m.seq] is None:
+            account_of[m.seq] = _known_account(known, m.payload)
 
     # 2. which of those accounts exist; group calls create the missing ones
     wanted = {a for a in account_of.values() if a is not None}

@@ -140,6 +140,7 @@ def _check_message(
     kind: str | None,
     where: str,
     received: datetime,
+    received_iso: str,
     sent_at: datetime | None,
     defaults: dict[str, Any],
 ) -> tuple[str, str, str]:
@@ -189,7 +190,7 @@ def _check_message(
     message_id = _id(msg.get("messageId"), f"{where}messageId") or _derived_message_id(msg)
     msg["messageId"] = message_id
     msg["timestamp"] = when.isoformat()
-    msg["receivedAt"] = received.isoformat()
+    msg["receivedAt"] = received_iso
     msg.pop("writeKey", None)
     payload = json.dumps(msg, separators=(",", ":"), ensure_ascii=False, default=str)
     if len(payload.encode("utf-8")) > MAX_MESSAGE_BYTES:
@@ -208,6 +209,7 @@ def check_request(body: bytes, kind: str | None, *, received: datetime | None = 
     if len(body) > MAX_BATCH_BYTES:
         raise PayloadError("body", "larger than 500 KB; send smaller batches", 413)
     received = received or datetime.now(UTC).replace(tzinfo=None)
+    received_iso = received.isoformat()
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -217,7 +219,9 @@ def check_request(body: bytes, kind: str | None, *, received: datetime | None = 
     write_key = data.get("writeKey") if isinstance(data.get("writeKey"), str) else None
     sent_at = parse_time(data["sentAt"], "sentAt") if data.get("sentAt") else None
     if kind is not None:
-        return Checked([_check_message(data, kind, "", received, sent_at, {})], write_key)
+        return Checked(
+            [_check_message(data, kind, "", received, received_iso, sent_at, {})], write_key
+        )
     batch = data.get("batch")
     if not isinstance(batch, list):
         raise PayloadError("batch", "a batch request needs `batch`, a list of messages")
@@ -225,7 +229,7 @@ def check_request(body: bytes, kind: str | None, *, received: datetime | None = 
         raise PayloadError("batch", "is empty")
     defaults = {k: data[k] for k in ("context", "integrations") if isinstance(data.get(k), dict)}
     rows = [
-        _check_message(m, None, f"batch[{i}].", received, sent_at, defaults)
+        _check_message(m, None, f"batch[{i}].", received, received_iso, sent_at, defaults)
         for i, m in enumerate(batch)
     ]
     return Checked(rows, write_key)

@@ -312,6 +312,17 @@ class Spool:
             )
             return cur.rowcount
 
+    def retry_waiting(self, include_rejected: bool = False) -> int:
+        """Make every waiting message (and rejected ones, if asked) due for the next flush."""
+        states = ("waiting", "rejected") if include_rejected else ("waiting",)
+        marks = ",".join("?" * len(states))
+        with self._lock:
+            cur = self._con.execute(
+                f"UPDATE messages SET state = 'waiting', next_try = 0 WHERE state IN ({marks})",
+                states,
+            )
+            return cur.rowcount
+
     # -- looking -----------------------------------------------------------------------
     def count(self, state: str) -> int:
         """How many messages are in ``state``."""
