@@ -67,19 +67,20 @@ def _goals(f: QbrFacts) -> str:
             "No success plan recorded. Open the meeting by asking what they must achieve this "
             "quarter, and write it down as the plan's goals."
         )
+    lead = f"Their objective: {g['objective']}. " if g.get("objective") else ""
+    if not g["goals"]:
+        return lead + "No goals written down yet: agree them in this meeting."
     parts = []
-    for goal in g["goals"] or g["plans"]:
+    for goal in g["goals"]:
         bits = [goal["title"] or "untitled goal"]
-        if goal.get("target"):
-            bits.append(f"target {goal['target']}")
-        if goal.get("progress") is not None:
-            bits.append(f"progress {goal['progress']}")
         if goal.get("status"):
             bits.append(str(goal["status"]))
+        if goal.get("progress"):
+            bits.append(str(goal["progress"]))
         if goal.get("due"):
             bits.append(f"due {goal['due']}")
         parts.append(", ".join(bits))
-    return "Their goals: " + "; ".join(parts) + "."
+    return lead + "Their goals: " + "; ".join(parts) + "."
 
 
 def _changes(f: QbrFacts) -> str:

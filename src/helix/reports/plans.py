@@ -86,11 +86,20 @@ def open_tasks(session: Session, account_ids: Iterable[str]) -> dict[str, list[d
 
 
 def _save_playbooks(session: Session) -> set[str]:
+    """Names of the save plays: stored playbooks, and the shipped library's (a store
+    where the library was never installed can still hold enrolments of it)."""
+    from helix.playbooks.catalog import library
+
     names = set()
+    stored = set()
     for rec in session.scalars(select(PlaybookRecord)):
+        stored.add(rec.name)
         goal = (rec.definition or {}).get("goal") or {}
         if isinstance(goal, dict) and goal.get("metric") in SAVE_GOALS:
             names.add(rec.name)
+    for pb in library():
+        if pb.name not in stored and pb.goal is not None and pb.goal.metric in SAVE_GOALS:
+            names.add(pb.name)
     return names
 
 

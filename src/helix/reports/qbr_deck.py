@@ -72,7 +72,7 @@ def _opening(r: QbrReport) -> Slide:
     f, a = r.facts, r.facts.account
     h = f.health
     s = f.adoption["signals"]
-    goals = f.goals["goals"] or f.goals["plans"]
+    goals = f.goals["goals"]
     blocks: list[Any] = [
         MetricBlock(
             "arr",
@@ -127,20 +127,14 @@ def _opening(r: QbrReport) -> Slide:
             TableBlock(
                 "goals_table",
                 Box(0.4, 4.4, 12.53, 0.3 * (min(len(goals), 7) + 1)),
-                ["Goal", "target", "progress", "status", "due"],
+                ["Goal", "status", "progress", "due"],
                 [
-                    [
-                        g["title"] or "",
-                        str(g["target"] or ""),
-                        str(g["progress"] if g["progress"] is not None else ""),
-                        str(g["status"] or ""),
-                        str(g["due"] or ""),
-                    ]
+                    [g["title"] or "", str(g["status"] or ""), g["progress"] or "", g["due"] or ""]
                     for g in goals[:7]
                 ],
-                [False, False, True, False, False],
+                [False, False, False, False],
                 10,
-                [4, 2.5, 1.2, 1.2, 1.2],
+                [5, 1.6, 2.2, 1.2],
             )
         )
     return Slide(

@@ -1,107 +1,78 @@
-"""An account's success plan (goals and milestones), read from the app store when it has one.
+"""An account's success plan for the QBR: the objective, its goals and progress on them.
 
-Success plans are a separate capability (their own migration and models). This
-reader does not import those models: it finds the tables by name in the
-app store's metadata (``success_plans``; goals in ``success_goals``,
-``success_plan_goals`` or ``goals``; milestones in ``success_milestones`` or
-``milestones``) and reads the usual columns by name (title, status, target,
-progress, due date). When there are no such tables, or they are not migrated
-yet, the account simply has no success plan recorded.
+Reads the app-store models of the success plans (``SuccessPlan``, ``SuccessGoal``,
+``SuccessMilestone``, migration 0004). Progress on a goal is its milestones
+done out of those not dropped; a goal without milestones shows its status
+alone. A store without a plan for the account (or not yet migrated to 0004)
+gives "no success plan recorded".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from helix.store.models import Base
+from helix.store.models import MilestoneStatus, SuccessGoal, SuccessPlan
 
 __all__ = ["success_plan", "NO_PLAN"]
 
 NO_PLAN = "No success plan recorded"
 
-_PLANS = ("success_plans",)
-_GOALS = ("success_goals", "success_plan_goals", "goals")
-_MILESTONES = ("success_milestones", "milestones")
-_FIELDS = {
-    "title": ("title", "name", "goal", "summary", "description"),
-    "status": ("status", "state"),
-    "target": ("target", "target_value", "success_criteria", "measure", "metric", "outcome"),
-    "progress": ("progress", "progress_pct", "current_value", "current"),
-    "due": ("due_date", "target_date", "due_on", "due"),
-    "detail": ("description", "notes", "detail"),
-}
 
-
-def _table(names: tuple[str, ...]) -> Table | None:
-    for name in names:
-        table = Base.metadata.tables.get(name)
-        if table is not None:
-            return table
-    return None
-
-
-def _pick(row: dict[str, Any], field: str) -> Any:
-    for col in _FIELDS[field]:
-        if col in row and row[col] not in (None, ""):
-            value = row[col]
-            return value.isoformat() if hasattr(value, "isoformat") else value
-    return None
-
-
-def _item(row: dict[str, Any]) -> dict[str, Any]:
-    out = {f: _pick(row, f) for f in _FIELDS}
-    if out["detail"] == out["title"]:
-        out["detail"] = None
-    out["id"] = row.get("id")
-    return out
-
-
-def _rows(session: Session, table: Table, **where: Any) -> list[dict[str, Any]]:
-    stmt = select(table)
-    for col, value in where.items():
-        if col not in table.c:
-            return []
-        stmt = stmt.where(
-            table.c[col].in_(value) if isinstance(value, list) else table.c[col] == value
-        )
-    if "id" in table.c:
-        stmt = stmt.order_by(table.c.id)
-    return [dict(r) for r in session.execute(stmt).mappings()]
+def _goal(goal: SuccessGoal) -> dict[str, Any]:
+    live = [m for m in goal.milestones if m.status != MilestoneStatus.DROPPED]
+    done = [m for m in live if m.status == MilestoneStatus.DONE]
+    return {
+        "id": goal.id,
+        "title": goal.title,
+        "detail": goal.description or None,
+        "status": str(goal.status).replace("_", " "),
+        "target": None,
+        "progress": f"{len(done)} of {len(live)} milestones done" if live else None,
+        "due": goal.target_date.isoformat() if goal.target_date else None,
+        "milestones": [
+            {
+                "title": m.title,
+                "status": str(m.status),
+                "due": m.due_date.isoformat() if m.due_date else None,
+            }
+            for m in goal.milestones
+        ],
+    }
 
 
 def success_plan(session: Session, account_id: str) -> dict[str, Any]:
-    """``{"recorded", "source", "plans", "goals", "milestones"}`` for ``account_id``."""
-    empty = {"recorded": False, "source": NO_PLAN, "plans": [], "goals": [], "milestones": []}
-    plans_t, goals_t, miles_t = _table(_PLANS), _table(_GOALS), _table(_MILESTONES)
-    if plans_t is None and goals_t is None:
-        return empty
+    """``{"recorded", "source", "objective", "goals", "plans", "milestones"}`` of the account."""
+    empty: dict[str, Any] = {
+        "recorded": False,
+        "source": NO_PLAN,
+        "objective": None,
+        "plans": [],
+        "goals": [],
+        "milestones": [],
+    }
     try:
-        plans = _rows(session, plans_t, account_id=account_id) if plans_t is not None else []
-        plan_ids = [p["id"] for p in plans if p.get("id") is not None]
-        goals: list[dict[str, Any]] = []
-        milestones: list[dict[str, Any]] = []
-        for table, found in ((goals_t, goals), (miles_t, milestones)):
-            if table is None:
-                continue
-            if "account_id" in table.c:
-                found += _rows(session, table, account_id=account_id)
-            elif plan_ids:
-                key = next((c for c in ("plan_id", "success_plan_id") if c in table.c), None)
-                if key is not None:
-                    found += _rows(session, table, **{key: plan_ids})
-    except SQLAlchemyError:  # the capability's migration has not run on this store
+        plan = session.scalars(
+            select(SuccessPlan)
+            .where(SuccessPlan.account_id == account_id)
+            .options(selectinload(SuccessPlan.goals).selectinload(SuccessGoal.milestones))
+        ).first()
+    except SQLAlchemyError:  # a store not yet migrated to the success-plan tables
         session.rollback()
         return empty
-    if not plans and not goals:
+    if plan is None:
         return empty
+    goals = [_goal(g) for g in plan.goals]
     return {
         "recorded": True,
         "source": "success plan",
-        "plans": [_item(p) for p in plans],
-        "goals": [_item(g) for g in goals],
-        "milestones": [_item(m) for m in milestones],
+        "objective": plan.objective or None,
+        "plans": [
+            {"title": plan.objective or "success plan", "updated_at": plan.updated_at.isoformat()}
+        ],
+        "goals": goals,
+        "milestones": [m for g in goals for m in g["milestones"]],
     }

@@ -18,9 +18,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from helix.api.deps import Principal, PlatformDep, ReadAccess, WarehouseDep
+from helix.api.deps import PlatformDep, Principal, ReadAccess, WarehouseDep
 from helix.api.problems import Problem
 from helix.platform import Platform
+from helix.reports.formats import plain
 from helix.warehouse import Warehouse
 
 router = APIRouter(tags=["reports"])
@@ -78,7 +79,7 @@ def board_route(
     platform: PlatformDep, wh: WarehouseDep, who: ReadAccess, period: PeriodQuery
 ) -> dict[str, Any]:
     _board_check(who)
-    return _board(platform, period).to_dict()  # type: ignore[no-any-return]
+    return plain(_board(platform, period).to_dict())  # type: ignore[no-any-return]
 
 
 @router.get("/reports/board.pptx", summary="The board slide and its appendix as PowerPoint")
@@ -139,4 +140,4 @@ def qbr_pdf_route(
 def qbr_route(
     account_id: str, platform: PlatformDep, wh: WarehouseDep, who: ReadAccess
 ) -> dict[str, Any]:
-    return _qbr(platform, wh, who, account_id).to_dict()  # type: ignore[no-any-return]
+    return plain(_qbr(platform, wh, who, account_id).to_dict())  # type: ignore[no-any-return]
