@@ -107,6 +107,7 @@ OPTIONAL_API = (
     "helix.api.routes.admin",
     "helix.api.routes.reports",
     "helix.api.routes.voice",
+    "helix.api.routes.executive",
 )
 
 # Routers that keep their own paths: web pages, and the wire protocols other
@@ -116,6 +117,7 @@ OPTIONAL_UNPREFIXED = (
     "helix.web.leader_pages",
     "helix.web.admin_pages",
     "helix.web.report_pages",
+    "helix.web.exec_pages",
     "helix.ingest.live.tracking_api",
     "helix.ingest.live.stripe_api",
 )

@@ -50,8 +50,9 @@ LEVELS: tuple[tuple[str, int, int], ...] = (
 
 
 def level_of(score: float) -> str:
-    """The maturity level name of a 1-10 score (a fractional score rounds half up first)."""
-    whole = int(score + 0.5)
+    """The maturity level name of a 1-10 score; a fractional score (an average) takes the
+    level of its whole part, so 4.5 is still Developing (and below 5: foundations)."""
+    whole = int(score)
     for name, low, high in LEVELS:
         if low <= whole <= high:
             return name

@@ -35,6 +35,18 @@ class ReportLink:
 # whose path the app does not serve, so a page can be listed before it lands).
 REPORT_LINKS: list[ReportLink] = [
     # -- executive reports (helix.web.exec pages) ------------------------------------------
+    ReportLink("Maturity assessment", "/assessment",
+               "Six dimensions, four imperatives and six pillars scored 1-10 over time, "
+               "with Helix's evidence-based proposals."),
+    ReportLink("Benchmarks", "/benchmarks",
+               "NRR, GRR, expansion, CSM ratios, cost-to-serve and time-to-value against "
+               "the quartiles, with the gap to the next quartile in dollars."),
+    ReportLink("Business case", "/business-case",
+               "Three-year value of retention, expansion and efficiency: NPV, ROI, payback."),
+    ReportLink("Transformation roadmap", "/roadmap",
+               "Foundation, scaling, advanced, innovation: live phase gates and quick wins."),
+    ReportLink("Voice of the customer", "/voice",
+               "NPS and CSAT with intervals, themes and closed-loop follow-up."),
 ]
 
 
