@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,7 +25,16 @@ from helix.api.deps import (
     get_warehouse,
 )
 from helix.api.problems import Problem
-from helix.portfolio import list_accounts
+from helix.customer.access import open_task_counter
+from helix.portfolio import (
+    CSV_COLUMNS,
+    HIGH_RISK,
+    SORTS,
+    PortfolioFilter,
+    iter_accounts,
+    list_accounts,
+    portfolio_choices,
+)
 from helix.store import Role, authenticate
 from helix.store.models import Notification
 
@@ -131,23 +143,101 @@ def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
+PAGE_SIZE = 50
+SORT_FILTER = f"^({'|'.join(SORTS)})$"
+SORT_LABELS = {"arr": "ARR", "risk": "Churn risk", "health": "Health (worst first)",
+               "renewal": "Renewal date", "name": "Name", "last_activity": "Last activity"}
+
+Search = Annotated[str | None, Query(max_length=200)]
+Segment = Annotated[str | None, Query(max_length=200)]
+Tier = Annotated[str | None, Query(pattern="^(enterprise|mid_market|smb|)$")]
+Colour = Annotated[str | None, Query(pattern="^(red|yellow|green|none|)$")]
+Risk = Annotated[str | None, Query(pattern="^(high|medium|low|none|)$")]
+Owner = Annotated[str | None, Query(max_length=320)]
+View = Annotated[str, Query(pattern="^(all|at_risk)$")]
+Sort = Annotated[str, Query(pattern=SORT_FILTER)]
+
+
+def _portfolio_filters(
+    who: Principal, q: str | None, segment: str | None, tier: str | None, color: str | None,
+    risk: str | None, owner: str | None, view: str,
+) -> PortfolioFilter:
+    """The filters of the portfolio page and its CSV export (a CSM: their book only)."""
+    return PortfolioFilter(
+        book_owner=who.book_owner, owner=None if who.book_owner else (owner or None),
+        query=q or None, tier=tier or None, segment=segment or None, color=color or None,
+        risk=risk or None, at_risk=view == "at_risk",
+    )
+
+
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts_page(
     request: Request,
     platform: PlatformDep,
-    q: Annotated[str | None, Query(max_length=200)] = None,
+    q: Search = None,
+    segment: Segment = None,
+    tier: Tier = None,
+    color: Colour = None,
+    risk: Risk = None,
+    owner: Owner = None,
+    view: View = "all",
+    sort: Sort = "arr",
+    cursor: Annotated[str | None, Query(max_length=2000)] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
+    """The portfolio: filters, sort, search, the at-risk view, pages of 50, CSV export."""
     who = _signed_in(request, platform)
     if who is None:
         return RedirectResponse("/login", status_code=303)
+    f = _portfolio_filters(who, q, segment, tier, color, risk, owner, view)
     for wh in get_warehouse(platform):
-        page = list_accounts(wh, owner_email=who.book_owner, query=q or None, offset=offset, limit=50)
-    return templates.TemplateResponse(
-        request,
-        "accounts.html",
-        {"page": page, "who": who, "q": q or "", "csrf": _csrf(request)},
-    )
+        page = list_accounts(
+            wh, owner_email=f.book_owner, owner=f.owner, query=f.query, tier=f.tier,
+            segment=f.segment, color=f.color, risk=f.risk, at_risk=f.at_risk, sort=sort,
+            offset=offset, cursor=cursor or None, limit=PAGE_SIZE,
+            open_tasks=open_task_counter(platform.store),
+        )
+        choices = portfolio_choices(wh, who.book_owner)
+    params = {k: v for k, v in {
+        "q": q, "segment": segment, "tier": tier, "color": color, "risk": risk, "owner": f.owner,
+        "view": view if view != "all" else None, "sort": sort if sort != "arr" else None,
+    }.items() if v}
+    return templates.TemplateResponse(request, "accounts.html", {
+        "page": page, "who": who, "q": q or "", "csrf": _csrf(request), "choices": choices,
+        "f": f, "sort": sort, "view": view, "params": params, "query": urlencode(params),
+        "sorts": SORT_LABELS, "high_risk": HIGH_RISK, "cursor": cursor or "",
+    })
+
+
+@router.get("/accounts.csv")
+def accounts_csv(
+    request: Request,
+    platform: PlatformDep,
+    q: Search = None,
+    segment: Segment = None,
+    tier: Tier = None,
+    color: Colour = None,
+    risk: Risk = None,
+    owner: Owner = None,
+    view: View = "all",
+    sort: Sort = "arr",
+) -> Response:
+    """Every account of the portfolio with the page's filters, as CSV, in the page's order."""
+    who = _signed_in(request, platform)
+    if who is None:
+        return RedirectResponse("/login", status_code=303)
+    f = _portfolio_filters(who, q, segment, tier, color, risk, owner, view)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_COLUMNS), extrasaction="ignore")
+    writer.writeheader()
+    for wh in get_warehouse(platform):
+        rows = iter_accounts(wh, filters=f, sort=sort, open_tasks=open_task_counter(platform.store))
+        for row in rows:
+            writer.writerow({k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                             for k, v in row.items()})
+    name = "accounts-at-risk.csv" if f.at_risk else "accounts.csv"
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/tasks", response_class=HTMLResponse)
