@@ -90,6 +90,9 @@ def business_case_cmd(
     annual_cost: Annotated[float | None, typer.Option(
         "--annual-cost", help="Running cost of the programme per year.")] = None,
     years: Annotated[int | None, typer.Option("--years", min=1, max=10)] = None,
+    months: Annotated[int, typer.Option(
+        "--months", min=1, max=120, help="Months of history to measure GRR and growth over "
+        "(annualised).")] = 12,
     as_json: JsonOpt = False,
 ) -> None:
     """Three-year value of retention, expansion and efficiency, with NPV, ROI and payback."""
@@ -102,7 +105,8 @@ def business_case_cmd(
                "investment_upfront": investment, "investment_annual": annual_cost,
                "years": years}
     with Platform(settings_of(ctx)) as platform:
-        doc = business_case_doc(platform, as_of.date() if as_of else None, what_if=what_if)
+        doc = business_case_doc(platform, as_of.date() if as_of else None, what_if=what_if,
+                                months=months)
     emit(doc, as_json, render_case)
 
 

@@ -7,6 +7,7 @@ transaction; the CLI, the API and the web pages call these and nothing below the
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from helix.exec import records
@@ -136,7 +137,11 @@ def business_case_doc(
     what_if: dict[str, Any] | None = None,
     months: int = 12,
 ) -> dict[str, Any]:
-    """The business case from the company's data, what-if inputs overriding it."""
+    """The business case from the company's data, what-if inputs overriding it.
+
+    GRR and growth are measured over the ``months`` before ``as_of``; a window shorter
+    or longer than a year is annualised (``GRR^(12/months)``, growth x ``12/months``).
+    """
     from helix.exec.business_case import business_case, inputs_from_data
     from helix.metrics.unit_economics import unit_economics
 
@@ -146,11 +151,13 @@ def business_case_doc(
     econ = unit_economics(platform.warehouse, day, econ_inputs, months=months)
     w = econ.retention
     has = bool(w.start_mrr)
+    per_year = Decimal(12) / Decimal(months)  # a shorter window is annualised
     inputs = inputs_from_data(
         arr=econ.arr if econ.accounts else None,
-        grr=w.grr if has else None,
-        expansion_mrr=w.expansion_mrr if has else None,
-        new_mrr=w.new_mrr if has else None,
+        grr=(w.grr ** (12 / months) if months != 12 else w.grr) if has and w.grr is not None
+        else None,
+        expansion_mrr=w.expansion_mrr * per_year if has else None,
+        new_mrr=w.new_mrr * per_year if has else None,
         csm_cost=econ_inputs.csm_cost,
         csm_headcount=econ_inputs.csm_headcount,
         discount_rate=econ_inputs.discount_rate,

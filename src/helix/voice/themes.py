@@ -80,8 +80,14 @@ def extract_themes(
     except ValueError:  # nothing left after the vocabulary filters
         return ThemeModel([], [-1] * len(docs))
     k = max(1, min(k, x.shape[0] - 1, x.shape[1]))
-    nmf = NMF(n_components=k, init="nndsvd", random_state=random_state, max_iter=500)
-    w = nmf.fit_transform(x)
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    nmf = NMF(n_components=k, init="nndsvd", random_state=random_state, max_iter=1000)
+    with warnings.catch_warnings():  # an unconverged factorisation still ranks the terms
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        w = nmf.fit_transform(x)
     h = nmf.components_
     vocab = np.array(vec.get_feature_names_out())
     assignment = [int(np.argmax(row)) if row.max() > 0 else -1 for row in w]

@@ -124,10 +124,11 @@ def business_case_route(
     efficiency: Frac = None, discount_rate: Annotated[float | None, Query(ge=0, lt=1)] = None,
     investment: Money = None, annual_cost: Money = None,
     years: Annotated[int | None, Query(ge=1, le=10)] = None,
+    months: Annotated[int, Query(ge=1, le=120, description="history window, annualised")] = 12,
 ) -> dict[str, Any]:
     from helix.exec.service import business_case_doc
 
-    return business_case_doc(platform, as_of, what_if={
+    return business_case_doc(platform, as_of, months=months, what_if={
         "arr": arr, "grr_base": grr, "grr_target": grr_target, "growth_arr": growth_arr,
         "expansion_share_base": expansion_share, "expansion_share_target": expansion_share_target,
         "cs_cost": cs_cost, "efficiency_gain": efficiency, "discount_rate": discount_rate,
