@@ -10,7 +10,9 @@ Cases (sizes can be cut with --quick):
   100k accounts (bench_health.py);
 * prediction: training set, training and daily scoring at 100k accounts (bench_predict.py);
 * every shipped playbook evaluated and executed over 100k accounts, with a pandas
-  baseline for the edge triggers (bench_playbooks.py).
+  baseline for the edge triggers (bench_playbooks.py);
+* live ingestion: Segment batches into a real server, accepted and flushed, with
+  single-event requests and the file importer as baselines (bench_live_ingest.py).
 
 ``--cases import,metrics,...`` runs only the named groups (all by default).
 
@@ -32,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
-GROUPS = ("import", "demo", "metrics", "health", "predict", "playbooks")
+GROUPS = ("import", "demo", "metrics", "health", "predict", "playbooks", "live")
 
 
 def _failure(stderr: str, returncode: int) -> list[str]:
@@ -113,6 +115,14 @@ def playbook_cases(sizes: list[int]) -> list[dict]:
     return out
 
 
+def live_cases(sizes: list[int]) -> list[dict]:
+    out = []
+    for n in sizes:
+        print(f"live ingestion: {n:,} Segment events in batches of 100 ...", file=sys.stderr, flush=True)
+        out.append({"case": "live", **_run(["bench/bench_live_ingest.py", "--events", str(n)])})
+    return out
+
+
 def metrics_cases(sizes: list[int]) -> list[dict]:
     if not (HERE / "bench_metrics.py").exists():
         return []
@@ -137,6 +147,7 @@ def main() -> None:
     health_sizes = [1_000] if args.quick else [10_000, 100_000]
     predict_sizes = [1_000] if args.quick else [100_000]
     playbook_sizes = [5_000] if args.quick else [10_000, 100_000]
+    live_sizes = [20_000] if args.quick else [20_000, 100_000]
     groups = {
         "import": lambda: import_cases(import_sizes),
         "demo": lambda: demo_cases(demo_sizes),
@@ -144,6 +155,7 @@ def main() -> None:
         "health": lambda: health_cases(health_sizes),
         "predict": lambda: predict_cases(predict_sizes),
         "playbooks": lambda: playbook_cases(playbook_sizes),
+        "live": lambda: live_cases(live_sizes),
     }
     t0 = time.perf_counter()
     report = {

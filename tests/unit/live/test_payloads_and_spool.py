@@ -26,7 +26,7 @@ NOW = datetime(2024, 5, 1, 12, 0, 0)
 
 def _check(body: object, kind: str | None = None) -> list[dict]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return [json.loads(p) for _, _, p in check_request(raw, kind, received=NOW).rows]
+    return [json.loads(row[2]) for row in check_request(raw, kind, received=NOW).rows]
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def analytics() -> Iterator[Any]:
     analytics.on_error = None
 
 
+@pytest.mark.slow
 def test_the_official_segment_client_reaches_the_account_events(
     live_home: Path, server_factory: list[Server], analytics: Any
 ) -> None:
@@ -79,8 +80,16 @@ def test_the_official_segment_client_reaches_the_account_events(
     ]
     assert all(e["user_id"] == "user-7" for e in items)
     assert {e["value"] for e in items if e["event_type"] == "report_created"} == {2.0}
+    # and on the Customer 360 timeline, as the day's usage
+    r = httpx.get(f"{server.url}/api/v1/accounts/A3/timeline", params={"kind": "usage"},
+                  headers={"Authorization": f"Bearer {keys.read}"}, timeout=30)
+    assert r.status_code == 200, r.text
+    (usage,) = r.json()["items"]
+    assert usage["data"]["events"] == 3 and usage["data"]["users"] == 1
+    assert usage["data"]["by_type"] == {"login": 1, "page:Getting started": 1, "report_created": 1}
 
 
+@pytest.mark.slow
 def test_an_accepted_event_survives_a_kill_right_after_the_200(
     live_home: Path, server_factory: list[Server]
 ) -> None:

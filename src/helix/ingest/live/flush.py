@@ -1,10 +1,12 @@
 """From the spool into the warehouse, through the importer.
 
-A flush round takes up to ``flush_batch`` spooled messages, turns them into
+A flush round takes up to ``flush_batch`` spooled messages and turns them into
 contract rows (``accounts``, ``contacts``, ``events``, ``subscriptions``,
-``payments``), writes those as Parquet files and imports them with
-:func:`helix.ingest.import_files`: the same typing, checks, de-duplication and
-single-transaction merge as ``helix import``. Only after the warehouse commit
+``payments``). Accounts, contacts, subscriptions and payments are written as
+Parquet files and imported with :func:`helix.ingest.import_files`: the same
+typing, checks, de-duplication and merge as ``helix import``. Events, typed and
+checked when the API accepted them, go straight to the importer's merge (its
+de-duplication by ``event_id``), in the same transaction. Only after the commit
 are the messages marked loaded, so a crash in between makes the next round
 import them again, which changes nothing (events are de-duplicated by
 ``event_id`` = ``messageId``; the other tables are upserted by key).
@@ -276,6 +278,20 @@ def _person_name(traits: dict[str, Any]) -> str | None:
     return joined or None
 
 
+def _event_row(m: SpoolMessage, account: str) -> dict[str, Any]:
+    if m.is_event:
+        assert m.event_time is not None
+        return {
+            "account_id": account,
+            "event_time": datetime.fromisoformat(m.event_time),
+            "event_type": m.event_type,
+            "user_id": m.user_id or m.anonymous_id,
+            "value": m.value,
+            "event_id": m.message_id,
+        }
+    return {"account_id": account, **event_fields(m.payload)}  # spooled without the columns
+
+
 def _known_account(known: dict[tuple[str, str], str], p: dict[str, Any]) -> str | None:
     uid, aid = p.get("userId"), p.get("anonymousId")
     return (known.get(("user", str(uid))) if uid is not None else None) or (
@@ -404,7 +420,7 @@ def _segment(
         elif acc not in available:
             rnd.waiting[m.seq] = f"account {acc!r} is not in the warehouse"
         else:
-            rnd.add("events", {"account_id": acc, **event_fields(m.payload)}, m.seq)
+            rnd.add("events", _event_row(m, acc), m.seq)
 
 
 # -- Stripe ---------------------------------------------------------------------
@@ -548,11 +564,65 @@ def _rejections(report_dir: Path, table: str, origin: list[int]) -> dict[int, st
     return out
 
 
+def _import(
+    wh: Warehouse,
+    work_root: Path,
+    flush_id: str,
+    tables: dict[str, list[dict[str, Any]]],
+    rnd: _Round,
+    result: FlushResult,
+) -> dict[int, str]:
+    """Import ``tables`` as contract files; return the messages whose rows were rejected."""
+    from helix.ingest import import_files
+
+    work = work_root / "work" / flush_id
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        for table, rows in tables.items():
+            path = work / f"{table}.parquet"
+            pq.write_table(pa.Table.from_pylist(rows, schema=_SCHEMAS[table]), path)
+        report = import_files(wh, work, imports_dir=work_root / "imports", import_id=flush_id)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report_dir = Path(report.report_dir or "")
+    rejected: dict[int, str] = {}
+    for table, rep in report.tables.items():
+        result.rows[table] = rep.new + rep.updated
+        if rep.rejected:
+            rejected.update(_rejections(report_dir, table, rnd.origin[table]))
+    if not rejected:  # nothing to look at later: keep the reports of rejections only
+        shutil.rmtree(report_dir, ignore_errors=True)
+    return rejected
+
+
+def _merge_events(wh: Warehouse, rows: list[dict[str, Any]], flush_id: str) -> int:
+    """Add events the warehouse lacks (by ``event_id``) with the importer's own merge.
+
+    Their values were typed and checked when the API accepted them, and their
+    accounts just now, so the importer's staging and checks would only repeat
+    that, at a fixed cost of a second or so per round.
+    """
+    from helix.ingest.loader import merge
+    from helix.warehouse.schema import ATTRIBUTES, EVENTS
+
+    data = pa.Table.from_pylist(rows, schema=_SCHEMAS["events"])
+    data = data.append_column(ATTRIBUTES, pa.nulls(len(rows), pa.string()))
+    scratch = wh.scratch_name("live_events")
+    wh.upload(scratch, data, temp=True)
+    try:
+        counts = merge(wh, EVENTS, wh.table(scratch), total=len(rows))
+    finally:
+        wh.drop(scratch)
+    if counts.changed:
+        wh.record_change("events", note=f"live {flush_id}")
+    return counts.new
+
+
 def flush_round(
     wh: Warehouse, spool: Spool, work_root: Path, config: LiveConfig, limit: int | None = None
 ) -> FlushResult:
     """Move up to ``limit`` (default ``config.flush_batch``) spooled messages into ``wh``."""
-    from helix.ingest import import_files, new_import_id
+    from helix.ingest import new_import_id
 
     t0 = time.perf_counter()
     started = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
@@ -564,27 +634,14 @@ def flush_round(
     _segment(wh, spool, [m for m in msgs if m.source == "segment"], rnd, config)
     _stripe(wh, spool, [m for m in msgs if m.source == "stripe"], rnd)
     rejected: dict[int, str] = {}
-    if any(rnd.rows.values()):
+    others = {t: rows for t, rows in rnd.rows.items() if rows and t != "events"}
+    if others or rnd.rows["events"]:
         flush_id = new_import_id()
-        work = work_root / "work" / flush_id
-        work.mkdir(parents=True, exist_ok=True)
-        try:
-            for table, rows in rnd.rows.items():
-                if rows:
-                    pq.write_table(
-                        pa.Table.from_pylist(rows, schema=_SCHEMAS[table]),
-                        work / f"{table}.parquet",
-                    )
-            report = import_files(wh, work, imports_dir=work_root / "imports", import_id=flush_id)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        report_dir = Path(report.report_dir or "")
-        for table, rep in report.tables.items():
-            result.rows[table] = rep.new + rep.updated
-            if rep.rejected:
-                rejected.update(_rejections(report_dir, table, rnd.origin[table]))
-        if not rejected:  # nothing to look at later: keep the reports of rejections only
-            shutil.rmtree(report_dir, ignore_errors=True)
+        with wh.transaction():  # accounts, contacts ... and events commit together
+            if others:
+                rejected = _import(wh, work_root, flush_id, others, rnd, result)
+            if rnd.rows["events"]:
+                result.rows["events"] = _merge_events(wh, rnd.rows["events"], flush_id)
     loaded = [
         m.seq
         for m in msgs

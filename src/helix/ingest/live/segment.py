@@ -19,6 +19,7 @@ from typing import Any
 
 __all__ = [
     "KINDS",
+    "EVENT_KINDS",
     "MAX_BATCH_BYTES",
     "MAX_MESSAGE_BYTES",
     "PayloadError",
@@ -32,6 +33,7 @@ __all__ = [
 MAX_BATCH_BYTES = 500 * 1024
 MAX_MESSAGE_BYTES = 32 * 1024
 KINDS = ("track", "identify", "group", "page", "screen", "alias")
+EVENT_KINDS = ("track", "page", "screen")  # the calls that are events
 _MAX_ID = 255  # ids are account ids, user ids and message ids: keep them sane
 _MAX_EVENT = 200
 
@@ -46,10 +48,10 @@ class PayloadError(ValueError):
 
 @dataclass(frozen=True)
 class Checked:
-    """A checked request: spool rows ``(message_id, kind, payload_json)`` and the
+    """A checked request: spool rows (:data:`helix.ingest.live.spool.SpoolRow`) and the
     write key given in the body, if any."""
 
-    rows: list[tuple[str, str, str]]
+    rows: list[tuple[Any, ...]]
     write_key: str | None
 
 
@@ -143,7 +145,7 @@ def _check_message(
     received_iso: str,
     sent_at: datetime | None,
     defaults: dict[str, Any],
-) -> tuple[str, str, str]:
+) -> tuple[Any, ...]:
     if not isinstance(msg, dict):
         raise PayloadError(where.rstrip(".") or "body", "must be a JSON object")
     for key, value in defaults.items():  # a batch's shared context and integrations
@@ -197,7 +199,22 @@ def _check_message(
         raise PayloadError(
             where.rstrip(".") or "body", "larger than 32 KB; send less per message", 413
         )
-    return message_id, mtype, payload
+    group = msg.get("groupId") if mtype == "group" else context.get("groupId")
+    event_type, value = (None, None)
+    if mtype in EVENT_KINDS:
+        fields = event_fields(msg)
+        event_type, value = fields["event_type"], fields["value"]
+    return (
+        message_id,
+        mtype,
+        payload,
+        user_id,
+        anonymous_id,
+        None if group is None else str(group),
+        event_type,
+        msg["timestamp"],
+        value,
+    )
 
 
 def check_request(body: bytes, kind: str | None, *, received: datetime | None = None) -> Checked:

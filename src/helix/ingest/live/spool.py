@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from typing import Any
 __all__ = ["Spool", "SpoolMessage", "spool_path", "STATES"]
 
 STATES = ("pending", "waiting", "loaded", "rejected", "ignored")
+_PAD = (None,) * 6
 _CHUNK = 500  # ids per IN (...) list, well under SQLite's bind limit
 
 _SCHEMA = """
@@ -47,6 +49,12 @@ CREATE TABLE IF NOT EXISTS messages (
     kind TEXT NOT NULL,
     received_at TEXT NOT NULL,
     payload TEXT,
+    user_id TEXT,
+    anonymous_id TEXT,
+    group_id TEXT,
+    event_type TEXT,
+    event_time TEXT,
+    value REAL,
     state TEXT NOT NULL DEFAULT 'pending',
     next_try REAL,
     reason TEXT,
@@ -96,17 +104,60 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield batch
 
 
+_EVENT_KINDS = ("track", "page", "screen")
+_COLUMNS = (
+    "seq, source, message_id, kind, received_at, payload, state,"
+    " user_id, anonymous_id, group_id, event_type, event_time, value"
+)
+
+
 @dataclass(frozen=True)
 class SpoolMessage:
-    """One spooled message, as the flush reads it."""
+    """One spooled message, as the flush reads it.
+
+    A Segment event keeps what its ``events`` row needs in columns, so that the
+    flush need not parse its JSON; other messages are parsed when read.
+    """
 
     seq: int
     source: str
     message_id: str
     kind: str
     received_at: str
-    payload: dict[str, Any]
+    text: str
     state: str
+    user_id: str | None = None
+    anonymous_id: str | None = None
+    group_id: str | None = None
+    event_type: str | None = None
+    event_time: str | None = None
+    value: float | None = None
+
+    @property
+    def is_event(self) -> bool:
+        return (
+            self.source == "segment" and self.kind in _EVENT_KINDS and self.event_time is not None
+        )
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The message (for an event, the parts the flush reads, from the columns)."""
+        if self.is_event:
+            return {
+                "type": self.kind,
+                "userId": self.user_id,
+                "anonymousId": self.anonymous_id,
+                "context": {"groupId": self.group_id} if self.group_id is not None else {},
+                "timestamp": self.event_time,
+                "messageId": self.message_id,
+            }
+        loaded: dict[str, Any] = json.loads(self.text)
+        return loaded
+
+
+SpoolRow = tuple[Any, ...]
+"""``(message_id, kind, payload_json)``, optionally followed by ``user_id, anonymous_id,
+group_id, event_type, event_time, value`` (what :mod:`.segment` extracts)."""
 
 
 class Spool:
@@ -128,15 +179,15 @@ class Spool:
         self._pending: tuple[float, int] | None = None  # (when counted, count)
 
     # -- accepting -----------------------------------------------------------------
-    def append(self, source: str, messages: Iterable[tuple[str, str, str]]) -> tuple[int, int]:
-        """Store ``(message_id, kind, payload_json)`` messages durably, in one transaction.
+    def append(self, source: str, messages: Iterable[SpoolRow]) -> tuple[int, int]:
+        """Store messages (:data:`SpoolRow`) durably, in one transaction.
 
         Returns ``(accepted, duplicates)``: a message whose id the spool already
         holds (from any earlier request, or earlier in this one) is a duplicate.
         When this returns, the accepted messages are on disk.
         """
         now = _now_iso()
-        rows = [(source, mid, kind, now, payload) for mid, kind, payload in messages]
+        rows = [(source, m[0], m[1], now, m[2], *m[3:], *_PAD[len(m) - 3 :]) for m in messages]
         if not rows:
             return 0, 0
         with self._lock:
@@ -145,8 +196,9 @@ class Spool:
             try:
                 before = self._con.total_changes
                 cur.executemany(
-                    "INSERT OR IGNORE INTO messages"
-                    " (source, message_id, kind, received_at, payload) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR IGNORE INTO messages (source, message_id, kind, received_at,"
+                    " payload, user_id, anonymous_id, group_id, event_type, event_time, value)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
                 )
                 accepted = self._con.total_changes - before
@@ -174,21 +226,17 @@ class Spool:
         now = time.time() if now is None else now
         with self._lock:
             rows = self._con.execute(
-                "SELECT seq, source, message_id, kind, received_at, payload, state FROM messages"
-                " WHERE state = 'pending' ORDER BY seq LIMIT ?",
+                f"SELECT {_COLUMNS} FROM messages WHERE state = 'pending' ORDER BY seq LIMIT ?",
                 (limit,),
             ).fetchall()
             if len(rows) < limit:
                 rows += self._con.execute(
-                    "SELECT seq, source, message_id, kind, received_at, payload, state"
-                    " FROM messages WHERE state = 'waiting' AND next_try <= ? ORDER BY seq LIMIT ?",
+                    f"SELECT {_COLUMNS} FROM messages"
+                    " WHERE state = 'waiting' AND next_try <= ? ORDER BY seq LIMIT ?",
                     (now, limit - len(rows)),
                 ).fetchall()
         rows.sort(key=lambda r: r[0])
-        return [
-            SpoolMessage(seq, src, mid, kind, rec, json.loads(payload), state)
-            for seq, src, mid, kind, rec, payload, state in rows
-        ]
+        return [SpoolMessage(*r) for r in rows]
 
     def settle(
         self,
