@@ -27,11 +27,11 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -78,9 +78,23 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 
 CSV_COLUMNS = (
-    "account_id", "name", "segment", "tier", "owner_email", "arr", "mrr", "seats",
-    "health_color", "health_score", "health_change", "churn_probability", "churn_risk",
-    "next_renewal", "open_tasks", "customer_since", "last_event_at",
+    "account_id",
+    "name",
+    "segment",
+    "tier",
+    "owner_email",
+    "arr",
+    "mrr",
+    "seats",
+    "health_color",
+    "health_score",
+    "health_change",
+    "churn_probability",
+    "churn_risk",
+    "next_renewal",
+    "open_tasks",
+    "customer_since",
+    "last_event_at",
 )
 
 
@@ -120,7 +134,9 @@ class PortfolioFilter:
 
     def __post_init__(self) -> None:
         if self.color is not None and self.color not in (*COLOURS, "none"):
-            raise UserError(f"unknown health colour {self.color!r}", hint="red, yellow, green or none")
+            raise UserError(
+                f"unknown health colour {self.color!r}", hint="red, yellow, green or none"
+            )
         if self.risk is not None and self.risk not in (*RISKS, "none"):
             raise UserError(f"unknown churn risk {self.risk!r}", hint="high, medium, low or none")
 
@@ -211,7 +227,11 @@ def _dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
         churn = _churn(wh.table("predictions"))
         meta = meta.cross_join(churn.aggregate(prediction_date=churn.score_date.max()))
     row = meta.to_pyarrow().to_pylist()[0]
-    return _as_date(row["as_of"]), _as_date(row.get("health_date")), _as_date(row.get("prediction_date"))
+    return (
+        _as_date(row["as_of"]),
+        _as_date(row.get("health_date")),
+        _as_date(row.get("prediction_date")),
+    )
 
 
 def _base(wh: Warehouse) -> _Base:
@@ -359,14 +379,27 @@ def decode_cursor(cursor: str, sort: str, fingerprint: str) -> tuple[list[Any], 
         last_id = doc["id"]
         if not isinstance(last_id, str) or doc.get("s") not in SORTS:
             raise ValueError
-    except (ValueError, KeyError, TypeError, binascii.Error, InvalidOperation, UnicodeDecodeError) as exc:
-        raise UserError("the cursor is not valid", hint="use the next_cursor of a previous page") from exc
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        binascii.Error,
+        InvalidOperation,
+        UnicodeDecodeError,
+    ) as exc:
+        raise UserError(
+            "the cursor is not valid", hint="use the next_cursor of a previous page"
+        ) from exc
     if doc["s"] != sort or len(values) != len(SORTS[sort]):
-        raise UserError("the cursor belongs to another sort order",
-                        hint=f"send sort={doc['s']} with it, or start again without a cursor")
+        raise UserError(
+            "the cursor belongs to another sort order",
+            hint=f"send sort={doc['s']} with it, or start again without a cursor",
+        )
     if doc.get("f") != fingerprint:
-        raise UserError("the cursor belongs to other filters",
-                        hint="send the same filters as for the first page, or start again")
+        raise UserError(
+            "the cursor belongs to other filters",
+            hint="send the same filters as for the first page, or start again",
+        )
     return values, last_id
 
 
@@ -403,17 +436,23 @@ def _trends(wh: Warehouse, ids: list[str], latest: date | None) -> dict[str, lis
     rows.sort(key=lambda r: (r["account_id"], r["score_date"]))
     out: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
-        out.setdefault(r["account_id"], []).append({
-            "date": _as_date(r["score_date"]).isoformat(),
-            "score": round(float(r["score"]), 1) if r["score"] is not None else None,
-            "color": r["color"],
-        })
+        out.setdefault(r["account_id"], []).append(
+            {
+                "date": _as_date(r["score_date"]).isoformat(),
+                "score": round(float(r["score"]), 1) if r["score"] is not None else None,
+                "color": r["color"],
+            }
+        )
     return out
 
 
 def _decorate(
-    wh: Warehouse, rows: list[dict[str, Any]], base: _Base, open_tasks: dict[str, int] | None,
-    *, trends: bool = True,
+    wh: Warehouse,
+    rows: list[dict[str, Any]],
+    base: _Base,
+    open_tasks: dict[str, int] | None,
+    *,
+    trends: bool = True,
 ) -> None:
     ids = [r["account_id"] for r in rows]
     trend = _trends(wh, ids, base.health_date) if trends else {}
@@ -431,7 +470,8 @@ def _decorate(
             r["open_tasks"] = open_tasks.get(r["account_id"], 0)
 
 
-OpenTasks = Any  # a callable: list of account ids (or None for all) -> {account_id: count}
+OpenTasks = Callable[[list[str] | None], dict[str, int]]
+"""Open-task counts of the given account ids (of every account with None)."""
 
 
 def list_accounts(
@@ -463,9 +503,17 @@ def list_accounts(
         raise UserError(f"unknown sort {sort!r}", hint=", ".join(SORTS))
     if limit < 1 or offset < 0:
         raise UserError("limit must be at least 1 and offset at least 0")
-    f = PortfolioFilter(book_owner=owner_email, owner=owner, query=query or None, tier=tier or None,
-                        segment=segment or None, color=color or None, risk=risk or None,
-                        at_risk=at_risk, active_only=active_only)
+    f = PortfolioFilter(
+        book_owner=owner_email,
+        owner=owner,
+        query=query or None,
+        tier=tier or None,
+        segment=segment or None,
+        color=color or None,
+        risk=risk or None,
+        at_risk=at_risk,
+        active_only=active_only,
+    )
     base = _base(wh)
     t = _filtered(base, f)
     counted = t.mutate(_total=t.account_id.count().over(ibis.window()))  # total, same query
@@ -476,10 +524,8 @@ def list_accounts(
         offset = 0
     page_expr = page_expr.order_by(_order(page_expr, sort)).limit(limit + 1, offset=offset)
     rows = page_expr.to_pyarrow().to_pylist()
-    if rows:
-        total = int(rows[0]["_total"])
-    else:  # past the end (or nothing matches): count on its own
-        total = int(t.count().to_pyarrow().as_py())
+    # past the end (or nothing matches), the total is counted on its own
+    total = int(rows[0]["_total"]) if rows else int(t.count().to_pyarrow().as_py())
     for r in rows:
         del r["_total"]
     more = len(rows) > limit
@@ -488,9 +534,16 @@ def list_accounts(
     counts = open_tasks([r["account_id"] for r in rows]) if open_tasks is not None else None
     _decorate(wh, rows, base, counts)
     return AccountPage(
-        items=rows, total=total, offset=offset, limit=limit, sort=sort, as_of=base.as_of,
-        quarter_end=quarter_end(base.as_of) if base.as_of else None, next_cursor=next_cursor,
-        health_date=base.health_date, prediction_date=base.prediction_date,
+        items=rows,
+        total=total,
+        offset=offset,
+        limit=limit,
+        sort=sort,
+        as_of=base.as_of,
+        quarter_end=quarter_end(base.as_of) if base.as_of else None,
+        next_cursor=next_cursor,
+        health_date=base.health_date,
+        prediction_date=base.prediction_date,
     )
 
 
@@ -535,5 +588,3 @@ def portfolio_choices(wh: Warehouse, book_owner: str | None = None) -> dict[str,
         out[column] = sorted(v for v in values if v)
     return out
 
-
-SortName = Literal["arr", "name", "renewal", "risk", "health", "last_activity"]

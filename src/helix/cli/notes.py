@@ -18,7 +18,9 @@ from helix.cli.output import JsonOpt, emit, out
 from helix.platform import Platform
 
 notes_app = typer.Typer(help="Notes on accounts.", no_args_is_help=True)
-plans_app = typer.Typer(help="Success plans: objective, goals and milestones.", no_args_is_help=True)
+plans_app = typer.Typer(
+    help="Success plans: objective, goals and milestones.", no_args_is_help=True
+)
 
 Account = Annotated[str, typer.Argument(help="The account id.")]
 Text = Annotated[str, typer.Option("--text", help="The text.")]
@@ -48,7 +50,9 @@ def _print_note(n: dict[str, Any]) -> None:
 
 
 @notes_app.command("add")
-def notes_add(ctx: typer.Context, account_id: Account, text: Text, as_json: JsonOpt = False) -> None:
+def notes_add(
+    ctx: typer.Context, account_id: Account, text: Text, as_json: JsonOpt = False
+) -> None:
     """Add a note to an account."""
     from helix.customer import add_note
 
@@ -81,8 +85,9 @@ def notes_list(ctx: typer.Context, account_id: Account, as_json: JsonOpt = False
 
 
 @notes_app.command("edit")
-def notes_edit(ctx: typer.Context, note_id: int, text: Text, version: Version,
-               as_json: JsonOpt = False) -> None:
+def notes_edit(
+    ctx: typer.Context, note_id: int, text: Text, version: Version, as_json: JsonOpt = False
+) -> None:
     """Replace a note's text (refused if it changed since --version)."""
     from helix.customer import update_note
 
@@ -92,7 +97,9 @@ def notes_edit(ctx: typer.Context, note_id: int, text: Text, version: Version,
 
 
 @notes_app.command("delete")
-def notes_delete(ctx: typer.Context, note_id: int, version: Version, as_json: JsonOpt = False) -> None:
+def notes_delete(
+    ctx: typer.Context, note_id: int, version: Version, as_json: JsonOpt = False
+) -> None:
     """Delete a note (refused if it changed since --version)."""
     from helix.customer import delete_note
 
@@ -116,12 +123,17 @@ def _render_plan(plan: dict[str, Any]) -> None:
     out.print(f"objective: {plan['objective'] or '(none)'}")
     for g in plan["goals"]:
         late = " OVERDUE" if g["overdue"] else ""
-        out.print(f"  goal {g['id']} (v{g['version']}) [{g['status']}]{late} {g['title']}"
-                  f" — target {g['target_date'] or 'none'}, {g['milestones_done']}/{g['milestones_total']} done")
+        out.print(
+            f"  goal {g['id']} (v{g['version']}) [{g['status']}]{late} {g['title']}"
+            f" — target {g['target_date'] or 'none'},"
+            f" {g['milestones_done']}/{g['milestones_total']} done"
+        )
         for m in g["milestones"]:
             mark = "x" if m["status"] == "done" else " "
-            out.print(f"    [{mark}] milestone {m['id']} (v{m['version']}) {m['title']}"
-                      f" — due {m['due_date'] or 'none'}")
+            out.print(
+                f"    [{mark}] milestone {m['id']} (v{m['version']}) {m['title']}"
+                f" — due {m['due_date'] or 'none'}"
+            )
 
 
 @plans_app.command("show")
@@ -134,9 +146,15 @@ def plans_show(ctx: typer.Context, account_id: Account, as_json: JsonOpt = False
 
 
 @plans_app.command("set-objective")
-def plans_objective(ctx: typer.Context, account_id: Account, text: Text,
-                    version: Annotated[int, typer.Option("--version", help="The plan version you read (0: new).")] = 0,
-                    as_json: JsonOpt = False) -> None:
+def plans_objective(
+    ctx: typer.Context,
+    account_id: Account,
+    text: Text,
+    version: Annotated[
+        int, typer.Option("--version", help="The plan version you read (0: new).")
+    ] = 0,
+    as_json: JsonOpt = False,
+) -> None:
     """Set the plan's objective."""
     from helix.customer import put_plan
 
@@ -149,42 +167,61 @@ def plans_objective(ctx: typer.Context, account_id: Account, text: Text,
 
 
 @plans_app.command("add-goal")
-def plans_add_goal(ctx: typer.Context, account_id: Account,
-                   title: Annotated[str, typer.Option("--title", help="What the customer wants.")],
-                   target_date: DateOpt = None,
-                   description: Annotated[str, typer.Option("--description")] = "",
-                   as_json: JsonOpt = False) -> None:
+def plans_add_goal(
+    ctx: typer.Context,
+    account_id: Account,
+    title: Annotated[str, typer.Option("--title", help="What the customer wants.")],
+    target_date: DateOpt = None,
+    description: Annotated[str, typer.Option("--description")] = "",
+    as_json: JsonOpt = False,
+) -> None:
     """Add a goal to an account's plan."""
     from helix.customer import add_goal
 
     with _platform(ctx) as p:
         _check_account(p, account_id)
         with p.store.session() as s:
-            add_goal(s, account_id, title, actor=cli_actor(), description=description,
-                     target_date=target_date.date() if target_date else None)
+            add_goal(
+                s,
+                account_id,
+                title,
+                actor=cli_actor(),
+                description=description,
+                target_date=target_date.date() if target_date else None,
+            )
         doc = _plan(p, account_id)
     emit(doc, as_json, _render_plan)
 
 
 @plans_app.command("add-milestone")
-def plans_add_milestone(ctx: typer.Context, goal_id: int,
-                        title: Annotated[str, typer.Option("--title")],
-                        due: DateOpt = None, as_json: JsonOpt = False) -> None:
+def plans_add_milestone(
+    ctx: typer.Context,
+    goal_id: int,
+    title: Annotated[str, typer.Option("--title")],
+    due: DateOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
     """Add a milestone to a goal."""
     from helix.customer import add_milestone, get_goal
 
     with _platform(ctx) as p:
         with p.store.session() as s:
             account_id = get_goal(s, goal_id).account_id
-            add_milestone(s, goal_id, title, actor=cli_actor(), due_date=due.date() if due else None)
+            add_milestone(
+                s, goal_id, title, actor=cli_actor(), due_date=due.date() if due else None
+            )
         doc = _plan(p, account_id)
     emit(doc, as_json, _render_plan)
 
 
 @plans_app.command("complete")
-def plans_complete(ctx: typer.Context,
-                   what: Annotated[str, typer.Argument(help="goal or milestone")],
-                   item_id: int, version: Version, as_json: JsonOpt = False) -> None:
+def plans_complete(
+    ctx: typer.Context,
+    what: Annotated[str, typer.Argument(help="goal or milestone")],
+    item_id: int,
+    version: Version,
+    as_json: JsonOpt = False,
+) -> None:
     """Complete a goal (achieved) or a milestone (done)."""
     from helix.customer import get_goal, get_milestone, update_goal, update_milestone
     from helix.errors import UserError

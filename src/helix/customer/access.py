@@ -27,8 +27,20 @@ def find_account(wh: Warehouse, account_id: str, book_owner: str | None) -> dict
     if not wh.has_table("accounts"):
         raise not_found(account_id)
     t = wh.table("accounts")
-    cols = [c for c in ("account_id", "name", "segment", "industry", "region", "owner_email",
-                        "created_at", "parent_account_id") if c in t.columns]
+    cols = [
+        c
+        for c in (
+            "account_id",
+            "name",
+            "segment",
+            "industry",
+            "region",
+            "owner_email",
+            "created_at",
+            "parent_account_id",
+        )
+        if c in t.columns
+    ]
     rows = t.filter(t.account_id == account_id).select(*cols).to_pyarrow().to_pylist()
     if not rows:
         raise not_found(account_id)

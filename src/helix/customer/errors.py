@@ -26,7 +26,7 @@ class PreconditionRequired(UserError):
     def __init__(self, what: str) -> None:
         super().__init__(
             f"changing {what} needs the version you read",
-            hint="send If-Match: \"<version>\" (the ETag) or a version field",
+            hint='send If-Match: "<version>" (the ETag) or a version field',
         )
         self.what = what
 

@@ -66,8 +66,9 @@ def _milestone_status(value: str) -> MilestoneStatus:
     try:
         return MilestoneStatus(value)
     except ValueError:
-        raise UserError(f"unknown milestone status {value!r}",
-                        hint=", ".join(MILESTONE_STATUSES)) from None
+        raise UserError(
+            f"unknown milestone status {value!r}", hint=", ".join(MILESTONE_STATUSES)
+        ) from None
 
 
 def _iso(value: Any) -> str | None:
@@ -81,11 +82,19 @@ def get_plan(session: Session, account_id: str) -> SuccessPlan | None:
 
 def _milestone_dict(m: SuccessMilestone, today: date | None) -> dict[str, Any]:
     return {
-        "id": m.id, "goal_id": m.goal_id, "title": m.title, "due_date": _iso(m.due_date),
-        "status": str(m.status), "version": m.version,
-        "overdue": bool(today and m.due_date and m.status == MilestoneStatus.OPEN and m.due_date < today),
-        "completed_at": _iso(m.completed_at), "completed_by": m.completed_by,
-        "updated_at": _iso(m.updated_at), "updated_by": m.updated_by,
+        "id": m.id,
+        "goal_id": m.goal_id,
+        "title": m.title,
+        "due_date": _iso(m.due_date),
+        "status": str(m.status),
+        "version": m.version,
+        "overdue": bool(
+            today and m.due_date and m.status == MilestoneStatus.OPEN and m.due_date < today
+        ),
+        "completed_at": _iso(m.completed_at),
+        "completed_by": m.completed_by,
+        "updated_at": _iso(m.updated_at),
+        "updated_by": m.updated_by,
     }
 
 
@@ -94,12 +103,21 @@ def _goal_dict(g: SuccessGoal, today: date | None) -> dict[str, Any]:
     done = sum(1 for m in g.milestones if m.status == MilestoneStatus.DONE)
     counted = sum(1 for m in g.milestones if m.status != MilestoneStatus.DROPPED)
     return {
-        "id": g.id, "account_id": g.account_id, "title": g.title, "description": g.description,
-        "target_date": _iso(g.target_date), "status": str(g.status), "version": g.version,
-        "overdue": bool(today and g.target_date and g.status not in _CLOSED_GOAL
-                        and g.target_date < today),
-        "milestones": milestones, "milestones_done": done, "milestones_total": counted,
-        "completed_at": _iso(g.completed_at), "updated_at": _iso(g.updated_at),
+        "id": g.id,
+        "account_id": g.account_id,
+        "title": g.title,
+        "description": g.description,
+        "target_date": _iso(g.target_date),
+        "status": str(g.status),
+        "version": g.version,
+        "overdue": bool(
+            today and g.target_date and g.status not in _CLOSED_GOAL and g.target_date < today
+        ),
+        "milestones": milestones,
+        "milestones_done": done,
+        "milestones_total": counted,
+        "completed_at": _iso(g.completed_at),
+        "updated_at": _iso(g.updated_at),
         "updated_by": g.updated_by,
     }
 
@@ -109,12 +127,21 @@ def plan_dict(session: Session, account_id: str, *, today: date | None = None) -
     ``today`` marks goals and milestones past their date as overdue."""
     plan = get_plan(session, account_id)
     if plan is None:
-        return {"account_id": account_id, "objective": "", "version": 0, "goals": [],
-                "updated_at": None, "updated_by": None}
+        return {
+            "account_id": account_id,
+            "objective": "",
+            "version": 0,
+            "goals": [],
+            "updated_at": None,
+            "updated_by": None,
+        }
     return {
-        "account_id": account_id, "objective": plan.objective, "version": plan.version,
+        "account_id": account_id,
+        "objective": plan.objective,
+        "version": plan.version,
         "goals": [_goal_dict(g, today) for g in plan.goals],
-        "updated_at": _iso(plan.updated_at), "updated_by": plan.updated_by,
+        "updated_at": _iso(plan.updated_at),
+        "updated_by": plan.updated_by,
     }
 
 
@@ -122,8 +149,14 @@ def _ensure_plan(session: Session, account_id: str, actor: str) -> SuccessPlan:
     plan = get_plan(session, account_id)
     if plan is None:
         now = utcnow()
-        plan = SuccessPlan(account_id=account_id, objective="", version=0, created_at=now,
-                           updated_at=now, updated_by=actor)
+        plan = SuccessPlan(
+            account_id=account_id,
+            objective="",
+            version=0,
+            created_at=now,
+            updated_at=now,
+            updated_by=actor,
+        )
         session.add(plan)
         session.flush()
     return plan
@@ -147,32 +180,63 @@ def put_plan(
     plan = _ensure_plan(session, account_id, actor)
     plan.objective = _text(objective, "objective", 2000, required=False)
     _touch(plan, actor)
-    record(session, actor=actor, action="success_plan.update", target_type="success_plan",
-           target_id=account_id, detail={"version": plan.version})
+    record(
+        session,
+        actor=actor,
+        action="success_plan.update",
+        target_type="success_plan",
+        target_id=account_id,
+        detail={"version": plan.version},
+    )
     return plan
 
 
 def add_goal(
-    session: Session, account_id: str, title: str, *, actor: str, description: str = "",
-    target_date: date | None = None, status: str = "planned",
+    session: Session,
+    account_id: str,
+    title: str,
+    *,
+    actor: str,
+    description: str = "",
+    target_date: date | None = None,
+    status: str = "planned",
 ) -> SuccessGoal:
     """Add a goal to the account's plan (creating the plan if needed)."""
     plan = _ensure_plan(session, account_id, actor)
-    position = session.scalar(select(func.coalesce(func.max(SuccessGoal.position), -1))
-                              .where(SuccessGoal.account_id == account_id)) + 1
+    position = (
+        session.scalar(
+            select(func.coalesce(func.max(SuccessGoal.position), -1)).where(
+                SuccessGoal.account_id == account_id
+            )
+        )
+        + 1
+    )
     now = utcnow()
     st = _goal_status(status)
     goal = SuccessGoal(
-        account_id=account_id, position=position, title=_text(title, "goal title", 300),
+        account_id=account_id,
+        position=position,
+        title=_text(title, "goal title", 300),
         description=_text(description, "goal description", 2000, required=False),
-        target_date=target_date, status=st, version=1, created_at=now, updated_at=now,
-        updated_by=actor, completed_at=now if st in _CLOSED_GOAL else None,
+        target_date=target_date,
+        status=st,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor,
+        completed_at=now if st in _CLOSED_GOAL else None,
     )
     session.add(goal)
     _touch(plan, actor)
     session.flush()
-    record(session, actor=actor, action="success_goal.create", target_type="success_goal",
-           target_id=goal.id, detail={"account_id": account_id, "title": goal.title})
+    record(
+        session,
+        actor=actor,
+        action="success_goal.create",
+        target_type="success_goal",
+        target_id=goal.id,
+        detail={"account_id": account_id, "title": goal.title},
+    )
     return goal
 
 
@@ -188,9 +252,15 @@ _UNSET: Any = object()
 
 
 def update_goal(
-    session: Session, goal_id: int, *, version: int | None, actor: str,
-    title: str | None = None, description: str | None = None,
-    target_date: date | None = _UNSET, status: str | None = None,
+    session: Session,
+    goal_id: int,
+    *,
+    version: int | None,
+    actor: str,
+    title: str | None = None,
+    description: str | None = None,
+    target_date: date | None = _UNSET,
+    status: str | None = None,
 ) -> SuccessGoal:
     """Change a goal still at ``version`` (only the fields given). Completing a goal is
     setting its status to ``achieved`` (or ``missed``/``dropped``)."""
@@ -200,8 +270,9 @@ def update_goal(
     if title is not None:
         goal.title = changed["title"] = _text(title, "goal title", 300)
     if description is not None:
-        goal.description = changed["description"] = _text(description, "goal description", 2000,
-                                                           required=False)
+        goal.description = changed["description"] = _text(
+            description, "goal description", 2000, required=False
+        )
     if target_date is not _UNSET:
         goal.target_date = target_date
         changed["target_date"] = _iso(target_date)
@@ -211,13 +282,20 @@ def update_goal(
         goal.completed_at = (goal.completed_at or utcnow()) if st in _CLOSED_GOAL else None
         changed["status"] = st.value
     if not changed:
-        raise UserError("nothing to change", hint="give a title, description, target date or status")
+        raise UserError(
+            "nothing to change", hint="give a title, description, target date or status"
+        )
     goal.version += 1
     goal.updated_at, goal.updated_by = utcnow(), actor
     _touch(goal.plan, actor)
-    record(session, actor=actor, action="success_goal.update", target_type="success_goal",
-           target_id=goal.id, detail={"account_id": goal.account_id, "version": goal.version,
-                                      **changed})
+    record(
+        session,
+        actor=actor,
+        action="success_goal.update",
+        target_type="success_goal",
+        target_id=goal.id,
+        detail={"account_id": goal.account_id, "version": goal.version, **changed},
+    )
     return goal
 
 
@@ -227,16 +305,28 @@ def add_milestone(
     """Add an open milestone to a goal."""
     goal = get_goal(session, goal_id)
     now = utcnow()
-    m = SuccessMilestone(goal_id=goal.id, title=_text(title, "milestone title", 300),
-                         due_date=due_date, status=MilestoneStatus.OPEN, version=1,
-                         created_at=now, updated_at=now, updated_by=actor)
+    m = SuccessMilestone(
+        goal_id=goal.id,
+        title=_text(title, "milestone title", 300),
+        due_date=due_date,
+        status=MilestoneStatus.OPEN,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        updated_by=actor,
+    )
     session.add(m)
     goal.milestones.append(m)
     _touch(goal.plan, actor)
     session.flush()
-    record(session, actor=actor, action="success_milestone.create",
-           target_type="success_milestone", target_id=m.id,
-           detail={"account_id": goal.account_id, "goal_id": goal.id, "title": m.title})
+    record(
+        session,
+        actor=actor,
+        action="success_milestone.create",
+        target_type="success_milestone",
+        target_id=m.id,
+        detail={"account_id": goal.account_id, "goal_id": goal.id, "title": m.title},
+    )
     return m
 
 
@@ -249,8 +339,14 @@ def get_milestone(session: Session, milestone_id: int) -> SuccessMilestone:
 
 
 def update_milestone(
-    session: Session, milestone_id: int, *, version: int | None, actor: str,
-    title: str | None = None, due_date: date | None = _UNSET, status: str | None = None,
+    session: Session,
+    milestone_id: int,
+    *,
+    version: int | None,
+    actor: str,
+    title: str | None = None,
+    due_date: date | None = _UNSET,
+    status: str | None = None,
 ) -> SuccessMilestone:
     """Change a milestone still at ``version``; ``status='done'`` completes it."""
     m = get_milestone(session, milestone_id)
@@ -274,7 +370,12 @@ def update_milestone(
     m.version += 1
     m.updated_at, m.updated_by = utcnow(), actor
     _touch(m.goal.plan, actor)
-    record(session, actor=actor, action="success_milestone.update",
-           target_type="success_milestone", target_id=m.id,
-           detail={"account_id": m.goal.account_id, "version": m.version, **changed})
+    record(
+        session,
+        actor=actor,
+        action="success_milestone.update",
+        target_type="success_milestone",
+        target_id=m.id,
+        detail={"account_id": m.goal.account_id, "version": m.version, **changed},
+    )
     return m

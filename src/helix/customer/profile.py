@@ -60,47 +60,76 @@ def customer_header(wh: Warehouse, account: dict[str, Any]) -> dict[str, Any]:
         t = wh.table("account_summary")
         got = _rows(t.filter(t.account_id == account_id))
         summary = got[0] if got else {}
-    for key in ("mrr", "arr", "tier", "active", "customer_since", "next_renewal", "seats",
-                "last_event_at", "as_of"):
+    for key in (
+        "mrr",
+        "arr",
+        "tier",
+        "active",
+        "customer_since",
+        "next_renewal",
+        "seats",
+        "last_event_at",
+        "as_of",
+    ):
         out[key] = summary.get(key)
     as_of = date.fromisoformat(out["as_of"]) if out.get("as_of") else None
     out["renews_this_quarter"] = bool(
-        as_of and out["next_renewal"] and date.fromisoformat(out["next_renewal"]) <= quarter_end(as_of)
+        as_of
+        and out["next_renewal"]
+        and date.fromisoformat(out["next_renewal"]) <= quarter_end(as_of)
     )
     out["plans"] = []
     if wh.has_table("subscriptions") and as_of is not None:
         s = wh.table("subscriptions")
-        live = s.filter((s.account_id == account_id) & (s.start_date <= as_of)
-                        & (s.end_date.isnull() | (s.end_date > as_of)))
-        plans = _rows(live.group_by(["product", "plan"]).aggregate(mrr=live.mrr.sum())
-                      .order_by(ibis.desc("mrr")))
-        out["plans"] = [f"{p['product']} {p['plan']}".strip() if p["plan"] else p["product"]
-                        for p in plans]
+        live = s.filter(
+            (s.account_id == account_id)
+            & (s.start_date <= as_of)
+            & (s.end_date.isnull() | (s.end_date > as_of))
+        )
+        plans = _rows(
+            live.group_by(["product", "plan"])
+            .aggregate(mrr=live.mrr.sum())
+            .order_by(ibis.desc("mrr"))
+        )
+        out["plans"] = [
+            f"{p['product']} {p['plan']}".strip() if p["plan"] else p["product"] for p in plans
+        ]
     out["health"] = None
     if wh.has_table("health_scores"):
         h = wh.table("health_scores")
-        rows = _rows(h.filter(h.account_id == account_id).order_by(ibis.desc("score_date")).limit(1))
+        rows = _rows(
+            h.filter(h.account_id == account_id).order_by(ibis.desc("score_date")).limit(1)
+        )
         if rows:
             r = rows[0]
             groups = json.loads(r["group_scores"] or "{}")
             out["health"] = {
-                "score_date": r["score_date"], "score": round(float(r["score"]), 1),
-                "color": r["color"], "groups": groups,
-                "drivers": _json_list(r["drivers"]), "missing": _json_list(r["missing"]),
+                "score_date": r["score_date"],
+                "score": round(float(r["score"]), 1),
+                "color": r["color"],
+                "groups": groups,
+                "drivers": _json_list(r["drivers"]),
+                "missing": _json_list(r["missing"]),
                 "model_version": r["model_version"],
             }
     out["churn"] = None
     if wh.has_table("predictions"):
         p = wh.table("predictions")
-        mine = p.filter((p.account_id == account_id) & (p.target == "churn")
-                        & (p.horizon_days == CHURN_HORIZON_DAYS))
+        mine = p.filter(
+            (p.account_id == account_id)
+            & (p.target == "churn")
+            & (p.horizon_days == CHURN_HORIZON_DAYS)
+        )
         rows = _rows(mine.order_by(ibis.desc("score_date")).limit(1))
         if rows:
             r = rows[0]
             out["churn"] = {
-                "score_date": r["score_date"], "probability": round(float(r["probability"]), 4),
-                "risk": risk_band(float(r["probability"])), "horizon_days": r["horizon_days"],
-                "drivers": _json_list(r["drivers"]), "model_version": r["model_version"],
+                "score_date": r["score_date"],
+                "probability": round(float(r["probability"]), 4),
+                "risk": risk_band(float(r["probability"])),
+                "horizon_days": r["horizon_days"],
+                "drivers": _json_list(r["drivers"]),
+                "model_version": r["model_version"],
             }
     return out
 
@@ -111,14 +140,18 @@ def health_history(wh: Warehouse, account_id: str, *, days: int = 365) -> list[d
         return []
     h = wh.table("health_scores")
     mine = h.filter(h.account_id == account_id)
-    rows = _rows(mine.order_by(ibis.desc("score_date")).limit(days).select("score_date", "score", "color"))
+    rows = _rows(
+        mine.order_by(ibis.desc("score_date")).limit(days).select("score_date", "score", "color")
+    )
     rows.reverse()
     for r in rows:
         r["score"] = round(float(r["score"]), 1) if r["score"] is not None else None
     return rows
 
 
-def usage_weekly(wh: Warehouse, account_id: str, as_of: date | None, *, weeks: int = 26) -> list[dict[str, Any]]:
+def usage_weekly(
+    wh: Warehouse, account_id: str, as_of: date | None, *, weeks: int = 26
+) -> list[dict[str, Any]]:
     """Events and distinct active users per ISO week (weeks start on Monday), for the
     ``weeks`` weeks up to ``as_of``, oldest first; weeks without events count zero."""
     if not wh.has_table("events") or as_of is None:
@@ -126,8 +159,11 @@ def usage_weekly(wh: Warehouse, account_id: str, as_of: date | None, *, weeks: i
     monday = as_of - timedelta(days=as_of.weekday())
     start = monday - timedelta(weeks=weeks - 1)
     e = wh.table("events")
-    mine = e.filter((e.account_id == account_id) & (e.event_time >= datetime.combine(start, datetime.min.time()))
-                    & (e.event_time < datetime.combine(as_of + timedelta(days=1), datetime.min.time())))
+    mine = e.filter(
+        (e.account_id == account_id)
+        & (e.event_time >= datetime.combine(start, datetime.min.time()))
+        & (e.event_time < datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
+    )
     week = mine.event_time.truncate("W").cast("date").name("week")
     agg = mine.group_by(week).aggregate(events=mine.count(), users=mine.user_id.nunique())
     got = {r["week"]: r for r in _rows(agg)}
@@ -144,10 +180,22 @@ def subscriptions(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
     if not wh.has_table("subscriptions"):
         return []
     s = wh.table("subscriptions")
-    cols = ["subscription_id", "product", "plan", "start_date", "end_date", "mrr", "quantity",
-            "currency", "contract_end_date"]
-    return _rows(s.filter(s.account_id == account_id).select(*cols)
-                 .order_by([ibis.desc("start_date"), "subscription_id"]))
+    cols = [
+        "subscription_id",
+        "product",
+        "plan",
+        "start_date",
+        "end_date",
+        "mrr",
+        "quantity",
+        "currency",
+        "contract_end_date",
+    ]
+    return _rows(
+        s.filter(s.account_id == account_id)
+        .select(*cols)
+        .order_by([ibis.desc("start_date"), "subscription_id"])
+    )
 
 
 def mrr_movements(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
@@ -156,10 +204,24 @@ def mrr_movements(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
     if not wh.has_table("mrr_movements"):
         return []
     m = wh.table("mrr_movements")
-    cols = ["month", "movement", "movement_type", "start_mrr", "end_mrr", "new_mrr",
-            "reactivation_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "churn_date"]
-    rows = _rows(m.filter((m.account_id == account_id) & (m.movement != "none")).select(*cols)
-                 .order_by(ibis.desc("month")))
+    cols = [
+        "month",
+        "movement",
+        "movement_type",
+        "start_mrr",
+        "end_mrr",
+        "new_mrr",
+        "reactivation_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "churn_date",
+    ]
+    rows = _rows(
+        m.filter((m.account_id == account_id) & (m.movement != "none"))
+        .select(*cols)
+        .order_by(ibis.desc("month"))
+    )
     for r in rows:
         r["change"] = round((r["end_mrr"] or 0) - (r["start_mrr"] or 0), 2)
     return rows
@@ -175,8 +237,11 @@ def contacts(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
     rows = _rows(mine.order_by(["name", "contact_id"]))
     if wh.has_table("activities") and rows:
         a = wh.table("activities")
-        last = _rows(a.filter((a.account_id == account_id) & a.contact_id.notnull())
-                     .group_by("contact_id").aggregate(last_activity_at=a.occurred_at.max()))
+        last = _rows(
+            a.filter((a.account_id == account_id) & a.contact_id.notnull())
+            .group_by("contact_id")
+            .aggregate(last_activity_at=a.occurred_at.max())
+        )
         by = {r["contact_id"]: r["last_activity_at"] for r in last}
         for r in rows:
             r["last_activity_at"] = by.get(r["contact_id"])
@@ -191,6 +256,7 @@ def stakeholder_map(people: list[dict[str, Any]], as_of: date | None = None) -> 
     A contact has left when ``ended_at`` is set on or before ``as_of`` (any ``ended_at``
     without one). ``gaps`` names the roles nobody holds now: no champion, no sponsor.
     """
+
     def gone(p: dict[str, Any]) -> bool:
         if p.get("ended_at") is None:
             return False
@@ -198,10 +264,21 @@ def stakeholder_map(people: list[dict[str, Any]], as_of: date | None = None) -> 
 
     current = [p for p in people if not gone(p)]
     left = sorted((p for p in people if gone(p)), key=lambda p: p["ended_at"], reverse=True)
-    roles = {role: [p for p in current if (p.get("role") or "other") == role]
-             for role in STAKEHOLDER_ROLES}
-    gaps = [label for role, label in (("champion", "no champion"),
-                                      ("executive_sponsor", "no executive sponsor"))
-            if not roles[role]]
-    return {"roles": roles, "left": left, "gaps": gaps,
-            "left_roles": sorted({p.get("role") or "other" for p in left})}
+    roles = {
+        role: [p for p in current if (p.get("role") or "other") == role]
+        for role in STAKEHOLDER_ROLES
+    }
+    gaps = [
+        label
+        for role, label in (
+            ("champion", "no champion"),
+            ("executive_sponsor", "no executive sponsor"),
+        )
+        if not roles[role]
+    ]
+    return {
+        "roles": roles,
+        "left": left,
+        "gaps": gaps,
+        "left_roles": sorted({p.get("role") or "other" for p in left}),
+    }

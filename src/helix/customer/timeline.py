@@ -22,7 +22,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any
 
 import ibis
@@ -61,7 +61,9 @@ def decode_cursor(cursor: str) -> _Cursor:
         if kind not in KINDS or not isinstance(item_id, str):
             raise ValueError
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise UserError("the cursor is not valid", hint="use the next_cursor of a previous page") from exc
+        raise UserError(
+            "the cursor is not valid", hint="use the next_cursor of a previous page"
+        ) from exc
     return _Cursor(at, kind, item_id)
 
 
@@ -89,13 +91,22 @@ def _midnight(d: Any) -> datetime:
     return datetime.combine(d, time.min)
 
 
-def _item(at: datetime, kind: str, item_id: str, title: str, detail: str | None = None,
-          **data: Any) -> dict[str, Any]:
-    return {"at": at.isoformat(), "kind": kind, "id": item_id, "title": title,
-            "detail": detail, "data": {k: v for k, v in data.items() if v is not None}}
+def _item(
+    at: datetime, kind: str, item_id: str, title: str, detail: str | None = None, **data: Any
+) -> dict[str, Any]:
+    return {
+        "at": at.isoformat(),
+        "kind": kind,
+        "id": item_id,
+        "title": title,
+        "detail": detail,
+        "data": {k: v for k, v in data.items() if v is not None},
+    }
 
 
-def _fetch(expr: ir.Table, at: str, id_col: str, kind: str, c: _Cursor | None, n: int) -> list[dict[str, Any]]:
+def _fetch(
+    expr: ir.Table, at: str, id_col: str, kind: str, c: _Cursor | None, n: int
+) -> list[dict[str, Any]]:
     q = expr.filter(_after_expr(expr[at], expr[id_col], kind, c))
     return q.order_by([ibis.desc(at), id_col]).limit(n).to_pyarrow().to_pylist()
 
@@ -104,9 +115,11 @@ def _usage(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[di
     e = wh.table("events")
     mine = e.filter(e.account_id == account_id)
     per = mine.group_by(day=mine.event_time.truncate("D"), event_type=mine.event_type).aggregate(
-        n=mine.count(), last=mine.event_time.max())
+        n=mine.count(), last=mine.event_time.max()
+    )
     daily = mine.group_by(day=mine.event_time.truncate("D")).aggregate(
-        at=mine.event_time.max(), events=mine.count(), users=mine.user_id.nunique())
+        at=mine.event_time.max(), events=mine.count(), users=mine.user_id.nunique()
+    )
     daily = daily.mutate(item_id=daily.day.cast("date").cast("string"))
     days = _fetch(daily, "at", "item_id", "usage", c, n)
     if not days:
@@ -121,65 +134,123 @@ def _usage(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[di
         kinds = sorted(by_day.get(d["day"], []), key=lambda x: (-x[1], x[0]))
         words = ", ".join(f"{k} {v:,}" for k, v in kinds)
         users = int(d["users"])
-        out.append(_item(d["at"], "usage", d["item_id"],
-                         f"{int(d['events']):,} events by {users:,} user{'s' if users != 1 else ''}",
-                         words, events=int(d["events"]), users=users,
-                         by_type={k: v for k, v in kinds}))
+        out.append(
+            _item(
+                d["at"],
+                "usage",
+                d["item_id"],
+                f"{int(d['events']):,} events by {users:,} user{'s' if users != 1 else ''}",
+                words,
+                events=int(d["events"]),
+                users=users,
+                by_type={k: v for k, v in kinds},
+            )
+        )
     return out
 
 
-def _warehouse_items(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[dict[str, Any]]:
+def _warehouse_items(
+    wh: Warehouse, account_id: str, c: _Cursor | None, n: int
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if wh.has_table("events"):
         out += _usage(wh, account_id, c, n)
     if wh.has_table("tickets"):
         t = wh.table("tickets")
-        rows = _fetch(t.filter(t.account_id == account_id), "created_at", "ticket_id", "ticket", c, n)
+        rows = _fetch(
+            t.filter(t.account_id == account_id), "created_at", "ticket_id", "ticket", c, n
+        )
         for r in rows:
             state = r["status"] or ("resolved" if r["resolved_at"] else "open")
-            out.append(_item(r["created_at"], "ticket", r["ticket_id"],
-                             f"Ticket: {r['subject'] or r['ticket_id']}",
-                             f"{r['priority'] or 'normal'} priority, {state}"
-                             + (f", resolved {r['resolved_at']:%Y-%m-%d}" if r["resolved_at"] else "")
-                             + (f", CSAT {r['csat']}" if r["csat"] is not None else ""),
-                             priority=r["priority"], status=r["status"]))
+            out.append(
+                _item(
+                    r["created_at"],
+                    "ticket",
+                    r["ticket_id"],
+                    f"Ticket: {r['subject'] or r['ticket_id']}",
+                    f"{r['priority'] or 'normal'} priority, {state}"
+                    + (f", resolved {r['resolved_at']:%Y-%m-%d}" if r["resolved_at"] else "")
+                    + (f", CSAT {r['csat']}" if r["csat"] is not None else ""),
+                    priority=r["priority"],
+                    status=r["status"],
+                )
+            )
     if wh.has_table("survey_responses"):
         s = wh.table("survey_responses")
-        rows = _fetch(s.filter(s.account_id == account_id), "responded_at", "response_id", "survey", c, n)
+        rows = _fetch(
+            s.filter(s.account_id == account_id), "responded_at", "response_id", "survey", c, n
+        )
         for r in rows:
-            out.append(_item(r["responded_at"], "survey", r["response_id"],
-                             f"{r['survey'].upper() if r['survey'] in ('nps', 'csat') else r['survey']} "
-                             f"{r['score']}", r["comment"], survey=r["survey"], score=r["score"],
-                             contact_id=r["contact_id"]))
+            out.append(
+                _item(
+                    r["responded_at"],
+                    "survey",
+                    r["response_id"],
+                    f"{r['survey'].upper() if r['survey'] in ('nps', 'csat') else r['survey']} "
+                    f"{r['score']}",
+                    r["comment"],
+                    survey=r["survey"],
+                    score=r["score"],
+                    contact_id=r["contact_id"],
+                )
+            )
     if wh.has_table("activities"):
         a = wh.table("activities")
-        rows = _fetch(a.filter(a.account_id == account_id), "occurred_at", "activity_id", "activity", c, n)
+        rows = _fetch(
+            a.filter(a.account_id == account_id), "occurred_at", "activity_id", "activity", c, n
+        )
         for r in rows:
             title = r["kind"].upper() if r["kind"] == "qbr" else r["kind"].capitalize()
             if r["direction"]:
                 title += f" ({r['direction']})"
-            out.append(_item(r["occurred_at"], "activity", r["activity_id"], title, r["summary"],
-                             activity=r["kind"], contact_id=r["contact_id"]))
+            out.append(
+                _item(
+                    r["occurred_at"],
+                    "activity",
+                    r["activity_id"],
+                    title,
+                    r["summary"],
+                    activity=r["kind"],
+                    contact_id=r["contact_id"],
+                )
+            )
     if wh.has_table("health_events"):
         h = wh.table("health_events")
         mine = h.filter(h.account_id == account_id)
-        mine = mine.mutate(at=mine.event_date.cast("timestamp"), item_id=mine.event_date.cast("string"))
+        mine = mine.mutate(
+            at=mine.event_date.cast("timestamp"), item_id=mine.event_date.cast("string")
+        )
         for r in _fetch(mine, "at", "item_id", "health", c, n):
-            out.append(_item(r["at"], "health", r["item_id"],
-                             f"Health turned {r['to_color']}"
-                             + (f" (score {r['score']:.0f})" if r["score"] is not None else ""),
-                             r["action"], from_color=r["from_color"], to_color=r["to_color"]))
+            out.append(
+                _item(
+                    r["at"],
+                    "health",
+                    r["item_id"],
+                    f"Health turned {r['to_color']}"
+                    + (f" (score {r['score']:.0f})" if r["score"] is not None else ""),
+                    r["action"],
+                    from_color=r["from_color"],
+                    to_color=r["to_color"],
+                )
+            )
     if wh.has_table("mrr_movements"):
         m = wh.table("mrr_movements")
         mine = m.filter((m.account_id == account_id) & (m.movement != "none"))
         mine = mine.mutate(at=mine.month.cast("timestamp"), item_id=mine.month.cast("string"))
         for r in _fetch(mine, "at", "item_id", "revenue", c, n):
             change = float(r["end_mrr"] or 0) - float(r["start_mrr"] or 0)
-            out.append(_item(r["at"], "revenue", r["item_id"],
-                             f"{r['movement'].capitalize()}: MRR {change:+,.2f}",
-                             f"MRR {float(r['start_mrr'] or 0):,.2f} -> {float(r['end_mrr'] or 0):,.2f}"
-                             + (f" ({r['movement_type']})" if r["movement_type"] else ""),
-                             movement=r["movement"], change=round(change, 2)))
+            out.append(
+                _item(
+                    r["at"],
+                    "revenue",
+                    r["item_id"],
+                    f"{r['movement'].capitalize()}: MRR {change:+,.2f}",
+                    f"MRR {float(r['start_mrr'] or 0):,.2f} -> {float(r['end_mrr'] or 0):,.2f}"
+                    + (f" ({r['movement_type']})" if r["movement_type"] else ""),
+                    movement=r["movement"],
+                    change=round(change, 2),
+                )
+            )
     return out
 
 
@@ -190,31 +261,79 @@ def _pad(n: int) -> str:
 def _store_items(session: Session, account_id: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for t in session.scalars(select(Task).where(Task.account_id == account_id)):
-        out.append(_item(t.created_at, "task", _pad(t.id) + "a", f"Task: {t.title}",
-                         t.reason or None, task_id=t.id, owner=t.owner_email,
-                         due_date=t.due_date.isoformat(), playbook=t.playbook, status=str(t.status)))
+        out.append(
+            _item(
+                t.created_at,
+                "task",
+                _pad(t.id) + "a",
+                f"Task: {t.title}",
+                t.reason or None,
+                task_id=t.id,
+                owner=t.owner_email,
+                due_date=t.due_date.isoformat(),
+                playbook=t.playbook,
+                status=str(t.status),
+            )
+        )
         if t.closed_at is not None:
-            out.append(_item(t.closed_at, "task", _pad(t.id) + "b", f"Task {t.status}: {t.title}",
-                             t.outcome, task_id=t.id, actor=t.closed_by))
+            out.append(
+                _item(
+                    t.closed_at,
+                    "task",
+                    _pad(t.id) + "b",
+                    f"Task {t.status}: {t.title}",
+                    t.outcome,
+                    task_id=t.id,
+                    actor=t.closed_by,
+                )
+            )
     for note in session.scalars(select(Note).where(Note.account_id == account_id)):
-        out.append(_item(note.created_at, "note", _pad(note.id), f"Note by {note.author}",
-                         note.body, note_id=note.id, author=note.author))
+        out.append(
+            _item(
+                note.created_at,
+                "note",
+                _pad(note.id),
+                f"Note by {note.author}",
+                note.body,
+                note_id=note.id,
+                author=note.author,
+            )
+        )
     enrolments = list(session.scalars(select(Enrolment).where(Enrolment.account_id == account_id)))
     for e in enrolments:
-        out.append(_item(e.decided_at, "playbook", _pad(e.id) + "a",
-                         f"Playbook {e.playbook}: {'held out' if e.held_out else 'enrolled'}",
-                         e.evidence or None, playbook=e.playbook, held_out=e.held_out))
+        out.append(
+            _item(
+                e.decided_at,
+                "playbook",
+                _pad(e.id) + "a",
+                f"Playbook {e.playbook}: {'held out' if e.held_out else 'enrolled'}",
+                e.evidence or None,
+                playbook=e.playbook,
+                held_out=e.held_out,
+            )
+        )
     if enrolments:
         by_id = {e.id: e for e in enrolments}
-        steps = session.scalars(select(PlaybookStep).where(
-            PlaybookStep.enrolment_id.in_(list(by_id)), PlaybookStep.finished_at.is_not(None)))
+        steps = session.scalars(
+            select(PlaybookStep).where(
+                PlaybookStep.enrolment_id.in_(list(by_id)), PlaybookStep.finished_at.is_not(None)
+            )
+        )
         for s in steps:
             e = by_id[s.enrolment_id]
             kind = (s.result or {}).get("type") if isinstance(s.result, dict) else None
-            out.append(_item(s.finished_at, "playbook", f"{_pad(e.id)}s{_pad(s.position)}",  # type: ignore[arg-type]
-                             f"Playbook {e.playbook}: action {s.position + 1} {s.status}",
-                             s.last_error if str(s.status) == "failed" else None,
-                             playbook=e.playbook, action=kind, status=str(s.status)))
+            out.append(
+                _item(
+                    s.finished_at,
+                    "playbook",
+                    f"{_pad(e.id)}s{_pad(s.position)}",  # type: ignore[arg-type]
+                    f"Playbook {e.playbook}: action {s.position + 1} {s.status}",
+                    s.last_error if str(s.status) == "failed" else None,
+                    playbook=e.playbook,
+                    action=kind,
+                    status=str(s.status),
+                )
+            )
     return out
 
 
@@ -237,14 +356,18 @@ def timeline(
     if limit < 1:
         raise UserError("limit must be at least 1")
     if kinds is not None and not kinds <= set(KINDS):
-        raise UserError(f"unknown timeline kinds {sorted(kinds - set(KINDS))}", hint=", ".join(KINDS))
+        raise UserError(
+            f"unknown timeline kinds {sorted(kinds - set(KINDS))}", hint=", ".join(KINDS)
+        )
     c = decode_cursor(cursor) if cursor else None
     items = _warehouse_items(wh, account_id, c, limit + 1) + _store_items(session, account_id)
     items = [i for i in items if _is_after(i, c) and (kinds is None or i["kind"] in kinds)]
     items = _sort(items)
     page, more = items[:limit], len(items) > limit
-    return {"account_id": account_id, "items": page,
-            "next_cursor": encode_cursor(page[-1]) if more and page else None}
+    return {
+        "account_id": account_id,
+        "items": page,
+        "next_cursor": encode_cursor(page[-1]) if more and page else None,
+    }
 
 
-_ = date  # dates arrive as datetimes from the warehouse casts above

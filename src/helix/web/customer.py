@@ -59,6 +59,7 @@ TIMELINE_PAGE = 30
 
 def vl_json(spec: dict[str, Any]) -> Markup:
     """A Vega-Lite spec as JSON safe inside ``<script type="application/json">``."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, Decimal):
             return float(value)
@@ -81,27 +82,60 @@ def _bands(platform: PlatformDep) -> tuple[float, float]:
     return model.red_below, model.green_from
 
 
-def health_chart(history: list[dict[str, Any]], red_below: float, green_from: float) -> dict[str, Any]:
+def health_chart(
+    history: list[dict[str, Any]], red_below: float, green_from: float
+) -> dict[str, Any]:
     """The daily health score as a line over red / yellow / green bands."""
-    bands = [{"from": 0, "to": red_below, "band": "red"},
-             {"from": red_below, "to": green_from, "band": "yellow"},
-             {"from": green_from, "to": 100, "band": "green"}]
+    bands = [
+        {"from": 0, "to": red_below, "band": "red"},
+        {"from": red_below, "to": green_from, "band": "yellow"},
+        {"from": green_from, "to": 100, "band": "green"},
+    ]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "width": "container", "height": 200,
+        "width": "container",
+        "height": 200,
         "layer": [
-            {"data": {"values": bands}, "mark": {"type": "rect", "opacity": 0.18},
-             "encoding": {"y": {"field": "from", "type": "quantitative",
-                                "scale": {"domain": [0, 100]}, "title": "health score"},
-                          "y2": {"field": "to"},
-                          "color": {"field": "band", "type": "nominal", "legend": None,
-                                    "scale": {"domain": ["red", "yellow", "green"],
-                                              "range": ["#d92d20", "#f79009", "#12b76a"]}}}},
-            {"data": {"values": history}, "mark": {"type": "line", "color": "#1d2330"},
-             "encoding": {"x": {"field": "score_date", "type": "temporal", "title": None},
-                          "y": {"field": "score", "type": "quantitative"},
-                          "tooltip": [{"field": "score_date", "type": "temporal"},
-                                      {"field": "score"}, {"field": "color"}]}},
+            {
+                "data": {"values": bands},
+                "mark": {"type": "rect", "opacity": 0.18},
+                "encoding": {
+                    "y": {
+                        "field": "from",
+                        "type": "quantitative",
+                        "scale": {"domain": [0, 100]},
+                        "title": "health score",
+                    },
+                    "y2": {"field": "to"},
+                    "color": {
+                        "field": "band",
+                        "type": "nominal",
+                        "legend": None,
+                        "scale": {
+                            "domain": ["red", "yellow", "green"],
+                            "range": ["#d92d20", "#f79009", "#12b76a"],
+                        },
+                    },
+                },
+            },
+            {
+                "data": {"values": history},
+                "mark": {"type": "line", "color": "#1d2330"},
+                "encoding": {
+                    "x": {
+                        "field": "score_date",
+                        "type": "temporal",
+                        "title": None,
+                        "axis": {"format": "%b %Y", "tickCount": "month"},
+                    },
+                    "y": {"field": "score", "type": "quantitative"},
+                    "tooltip": [
+                        {"field": "score_date", "type": "temporal"},
+                        {"field": "score"},
+                        {"field": "color"},
+                    ],
+                },
+            },
         ],
     }
 
@@ -110,13 +144,20 @@ def usage_chart(weeks: list[dict[str, Any]]) -> dict[str, Any]:
     """Events per week as bars."""
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "width": "container", "height": 160,
+        "width": "container",
+        "height": 160,
         "data": {"values": weeks},
         "mark": {"type": "bar", "color": "#2f5bea"},
-        "encoding": {"x": {"field": "week", "type": "temporal", "timeUnit": "yearmonthdate",
-                           "title": "week starting"},
-                     "y": {"field": "events", "type": "quantitative", "title": "events"},
-                     "tooltip": [{"field": "week"}, {"field": "events"}, {"field": "users"}]},
+        "encoding": {
+            "x": {
+                "field": "week",
+                "type": "temporal",
+                "timeUnit": "yearmonthdate",
+                "title": "week starting",
+            },
+            "y": {"field": "events", "type": "quantitative", "title": "events"},
+            "tooltip": [{"field": "week"}, {"field": "events"}, {"field": "users"}],
+        },
     }
 
 
@@ -156,19 +197,39 @@ def customer_page(
                 plan = plan_dict(s, account_id, today=as_of)
     except NotFoundError:
         return templates.TemplateResponse(
-            request, "customer_missing.html",
-            {"who": who, "csrf": _csrf(request), "account_id": account_id}, status_code=404)
+            request,
+            "customer_missing.html",
+            {"who": who, "csrf": _csrf(request), "account_id": account_id},
+            status_code=404,
+        )
     red_below, green_from = _bands(platform)
-    return templates.TemplateResponse(request, "customer.html", {
-        "who": who, "csrf": _csrf(request), "charts": True, "a": header, "message": message,
-        "history": history, "history_table": _weekly_sample(history),
-        "health_spec": health_chart(history, red_below, green_from),
-        "weeks": weeks, "usage_spec": usage_chart(weeks),
-        "subs": subs, "movements": movements, "people": people,
-        "stakeholders": stakeholder_map(people, as_of), "timeline": events,
-        "notes": notes, "plan": plan, "can_write": _may_write(who), "today": as_of,
-        "red_below": red_below, "green_from": green_from,
-    })
+    return templates.TemplateResponse(
+        request,
+        "customer.html",
+        {
+            "who": who,
+            "csrf": _csrf(request),
+            "charts": True,
+            "a": header,
+            "message": message,
+            "history": history,
+            "history_table": _weekly_sample(history),
+            "health_spec": health_chart(history, red_below, green_from),
+            "weeks": weeks,
+            "usage_spec": usage_chart(weeks),
+            "subs": subs,
+            "movements": movements,
+            "people": people,
+            "stakeholders": stakeholder_map(people, as_of),
+            "timeline": events,
+            "notes": notes,
+            "plan": plan,
+            "can_write": _may_write(who),
+            "today": as_of,
+            "red_below": red_below,
+            "green_from": green_from,
+        },
+    )
 
 
 @router.get("/accounts/{account_id}/timeline", response_class=HTMLResponse)
@@ -191,8 +252,9 @@ def customer_timeline(
         return HTMLResponse("Not found", status_code=404)
     except UserError as exc:
         return HTMLResponse(str(exc), status_code=400)
-    return templates.TemplateResponse(request, "customer_timeline.html",
-                                      {"timeline": events, "account_id": account_id})
+    return templates.TemplateResponse(
+        request, "customer_timeline.html", {"timeline": events, "account_id": account_id}
+    )
 
 
 # -- forms ------------------------------------------------------------------------------
@@ -201,10 +263,13 @@ def customer_timeline(
 def _back(account_id: str, message: str, anchor: str) -> RedirectResponse:
     return RedirectResponse(
         f"/accounts/{quote(account_id, safe='')}?message={quote(message[:200])}#{anchor}",
-        status_code=303)
+        status_code=303,
+    )
 
 
-def _writer(request: Request, platform: PlatformDep, csrf: str, account_id: str) -> Principal | None:
+def _writer(
+    request: Request, platform: PlatformDep, csrf: str, account_id: str
+) -> Principal | None:
     """The caller of a form on ``account_id``: CSRF, signed in, may write (else 403), and
     the account is in their book (else 404, as on the page)."""
     who = _form_caller(request, platform, csrf, _may_write, "this account may only read")
@@ -217,8 +282,11 @@ def _writer(request: Request, platform: PlatformDep, csrf: str, account_id: str)
 
 def _missing(request: Request, account_id: str, who: Principal | None) -> Response:
     return templates.TemplateResponse(
-        request, "customer_missing.html",
-        {"who": who, "csrf": _csrf(request), "account_id": account_id}, status_code=404)
+        request,
+        "customer_missing.html",
+        {"who": who, "csrf": _csrf(request), "account_id": account_id},
+        status_code=404,
+    )
 
 
 @router.post("/accounts/{account_id}/notes")
@@ -244,8 +312,15 @@ def note_form(
     return _back(account_id, "Note added.", "notes")
 
 
-def _plan_write(request: Request, platform: PlatformDep, csrf: str, account_id: str,
-                anchor: str, done: str, write: Any) -> Response:
+def _plan_write(
+    request: Request,
+    platform: PlatformDep,
+    csrf: str,
+    account_id: str,
+    anchor: str,
+    done: str,
+    write: Any,
+) -> Response:
     try:
         who = _writer(request, platform, csrf, account_id)
     except NotFoundError:
@@ -256,8 +331,12 @@ def _plan_write(request: Request, platform: PlatformDep, csrf: str, account_id: 
         with platform.store.session() as s:
             write(s, who)
     except (StaleWrite, PreconditionRequired):
-        return _back(account_id, "Someone changed the success plan meanwhile: your change was not "
-                     "saved. Here is the current plan; apply it again if still needed.", anchor)
+        return _back(
+            account_id,
+            "Someone changed the success plan meanwhile: your change was not "
+            "saved. Here is the current plan; apply it again if still needed.",
+            anchor,
+        )
     except UserError as exc:
         return _back(account_id, str(exc), anchor)
     return _back(account_id, done, anchor)
@@ -274,28 +353,52 @@ def _date(value: str | None) -> date | None:
 
 @router.post("/accounts/{account_id}/plan")
 def plan_form(
-    request: Request, platform: PlatformDep, account_id: str,
-    objective: Annotated[str, Form(max_length=2000)], version: Annotated[int, Form(ge=0)],
+    request: Request,
+    platform: PlatformDep,
+    account_id: str,
+    objective: Annotated[str, Form(max_length=2000)],
+    version: Annotated[int, Form(ge=0)],
     csrf: Annotated[str, Form()],
 ) -> Response:
     """Set the success plan's objective."""
-    return _plan_write(request, platform, csrf, account_id, "plan", "Objective saved.",
-                       lambda s, who: put_plan(s, account_id, objective, version=version,
-                                               actor=who.name))
+    return _plan_write(
+        request,
+        platform,
+        csrf,
+        account_id,
+        "plan",
+        "Objective saved.",
+        lambda s, who: put_plan(s, account_id, objective, version=version, actor=who.name),
+    )
 
 
 @router.post("/accounts/{account_id}/goals")
 def goal_form(
-    request: Request, platform: PlatformDep, account_id: str,
-    title: Annotated[str, Form(min_length=1, max_length=300)], csrf: Annotated[str, Form()],
+    request: Request,
+    platform: PlatformDep,
+    account_id: str,
+    title: Annotated[str, Form(min_length=1, max_length=300)],
+    csrf: Annotated[str, Form()],
     target_date: Annotated[str, Form(max_length=10)] = "",
     description: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Add a goal to the success plan."""
-    return _plan_write(request, platform, csrf, account_id, "plan", "Goal added.",
-                       lambda s, who: add_goal(s, account_id, title, actor=who.name,
-                                               description=description,
-                                               target_date=_date(target_date)))
+    return _plan_write(
+        request,
+        platform,
+        csrf,
+        account_id,
+        "plan",
+        "Goal added.",
+        lambda s, who: add_goal(
+            s,
+            account_id,
+            title,
+            actor=who.name,
+            description=description,
+            target_date=_date(target_date),
+        ),
+    )
 
 
 def _goal_of(s: Any, goal_id: int, account_id: str) -> Any:
@@ -307,11 +410,16 @@ def _goal_of(s: Any, goal_id: int, account_id: str) -> Any:
 
 @router.post("/accounts/{account_id}/goals/{goal_id}/milestones")
 def milestone_form(
-    request: Request, platform: PlatformDep, account_id: str, goal_id: int,
-    title: Annotated[str, Form(min_length=1, max_length=300)], csrf: Annotated[str, Form()],
+    request: Request,
+    platform: PlatformDep,
+    account_id: str,
+    goal_id: int,
+    title: Annotated[str, Form(min_length=1, max_length=300)],
+    csrf: Annotated[str, Form()],
     due_date: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Add a milestone to one of the plan's goals."""
+
     def write(s: Any, who: Principal) -> None:
         _goal_of(s, goal_id, account_id)
         add_milestone(s, goal_id, title, actor=who.name, due_date=_date(due_date))
@@ -321,25 +429,42 @@ def milestone_form(
 
 @router.post("/accounts/{account_id}/goals/{goal_id}/status")
 def goal_status_form(
-    request: Request, platform: PlatformDep, account_id: str, goal_id: int,
+    request: Request,
+    platform: PlatformDep,
+    account_id: str,
+    goal_id: int,
     status: Annotated[str, Form(pattern="^(planned|in_progress|achieved|missed|dropped)$")],
-    version: Annotated[int, Form(ge=0)], csrf: Annotated[str, Form()],
+    version: Annotated[int, Form(ge=0)],
+    csrf: Annotated[str, Form()],
 ) -> Response:
     """Set a goal's status (``achieved`` completes it)."""
+
     def write(s: Any, who: Principal) -> None:
         _goal_of(s, goal_id, account_id)
         update_goal(s, goal_id, version=version, actor=who.name, status=status)
 
-    return _plan_write(request, platform, csrf, account_id, "plan",
-                       f"Goal marked {status.replace('_', ' ')}.", write)
+    return _plan_write(
+        request,
+        platform,
+        csrf,
+        account_id,
+        "plan",
+        f"Goal marked {status.replace('_', ' ')}.",
+        write,
+    )
 
 
 @router.post("/accounts/{account_id}/milestones/{milestone_id}/done")
 def milestone_done_form(
-    request: Request, platform: PlatformDep, account_id: str, milestone_id: int,
-    version: Annotated[int, Form(ge=0)], csrf: Annotated[str, Form()],
+    request: Request,
+    platform: PlatformDep,
+    account_id: str,
+    milestone_id: int,
+    version: Annotated[int, Form(ge=0)],
+    csrf: Annotated[str, Form()],
 ) -> Response:
     """Complete a milestone."""
+
     def write(s: Any, who: Principal) -> None:
         m = get_milestone(s, milestone_id)
         _goal_of(s, m.goal_id, account_id)

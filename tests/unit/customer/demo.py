@@ -57,8 +57,9 @@ def client(d: Demo) -> TestClient:
 def login(c: TestClient, email: str, password: str) -> None:
     page = c.get("/login").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    r = c.post("/login", data={"email": email, "password": password, "csrf": csrf},
-               follow_redirects=False)
+    r = c.post(
+        "/login", data={"email": email, "password": password, "csrf": csrf}, follow_redirects=False
+    )
     assert r.status_code == 303, r.text
 
 

@@ -32,8 +32,14 @@ def _warehouse(d: Demo) -> dict[str, Any]:
     churn = pr[(pr.target == "churn") & (pr.horizon_days == 90)]
     latest_p = churn[churn.score_date == churn.score_date.max()].set_index("account_id")
     active = summary[summary.active == 1].set_index("account_id")
-    return {"active": active, "health": latest_h, "churn": latest_p,
-            "as_of": summary.as_of.max().date() if hasattr(summary.as_of.max(), "date") else summary.as_of.max()}
+    return {
+        "active": active,
+        "health": latest_h,
+        "churn": latest_p,
+        "as_of": summary.as_of.max().date()
+        if hasattr(summary.as_of.max(), "date")
+        else summary.as_of.max(),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +69,9 @@ def _all_pages(c: Any, **params: Any) -> tuple[list[dict[str, Any]], int]:
 
 
 @pytest.mark.parametrize("sort", ["risk", "arr", "name", "renewal", "health", "last_activity"])
-def test_cursor_pages_cover_every_account_exactly_once(d: Demo, facts: dict[str, Any], sort: str) -> None:
+def test_cursor_pages_cover_every_account_exactly_once(
+    d: Demo, facts: dict[str, Any], sort: str
+) -> None:
     c = _admin(d)
     items, pages = _all_pages(c, sort=sort)
     ids = [r["account_id"] for r in items]
@@ -79,8 +87,15 @@ def test_risk_sort_and_numbers_equal_the_warehouse(d: Demo, facts: dict[str, Any
     items = c.get("/api/v1/accounts", params={"sort": "risk", "limit": 500}).json()["items"]
     churn, health, active = facts["churn"], facts["health"], facts["active"]
     assert len(churn) > 0  # the model was trained and scored
-    expected = sorted(active.index, key=lambda a: (
-        a not in churn.index, -(churn.probability.get(a) or 0), health.score.get(a, 1e9), a))
+    expected = sorted(
+        active.index,
+        key=lambda a: (
+            a not in churn.index,
+            -(churn.probability.get(a) or 0),
+            health.score.get(a, 1e9),
+            a,
+        ),
+    )
     assert [r["account_id"] for r in items] == expected
     for r in items:
         a = r["account_id"]
@@ -88,9 +103,16 @@ def test_risk_sort_and_numbers_equal_the_warehouse(d: Demo, facts: dict[str, Any
         assert r["health_color"] == health.color[a]
         assert r["health_score"] == round(float(health.score[a]), 1)
         assert r["churn_probability"] == round(float(churn.probability[a]), 4)
-        assert r["churn_risk"] == ("high" if churn.probability[a] >= HIGH_RISK else
-                                   "medium" if churn.probability[a] >= 0.10 else "low")
-        assert len(r["health_trend"]) == 13 or r["health_trend"] == [] or len(r["health_trend"]) < 13
+        assert r["churn_risk"] == (
+            "high"
+            if churn.probability[a] >= HIGH_RISK
+            else "medium"
+            if churn.probability[a] >= 0.10
+            else "low"
+        )
+        assert (
+            len(r["health_trend"]) == 13 or r["health_trend"] == [] or len(r["health_trend"]) < 13
+        )
 
 
 def test_offset_pages_still_work(d: Demo) -> None:
@@ -99,7 +121,9 @@ def test_offset_pages_still_work(d: Demo) -> None:
     second = c.get("/api/v1/accounts", params={"limit": 10, "offset": 10}).json()
     assert first["next_offset"] == 10 and first["offset"] == 0
     whole = c.get("/api/v1/accounts", params={"limit": 20}).json()["items"]
-    assert [r["account_id"] for r in first["items"] + second["items"]] == [r["account_id"] for r in whole]
+    assert [r["account_id"] for r in first["items"] + second["items"]] == [
+        r["account_id"] for r in whole
+    ]
 
 
 def test_filters_and_the_at_risk_view(d: Demo, facts: dict[str, Any]) -> None:
@@ -109,10 +133,14 @@ def test_filters_and_the_at_risk_view(d: Demo, facts: dict[str, Any]) -> None:
         got = {r["account_id"] for r in _all_pages(c, color=colour)[0]}
         assert got == {a for a in active.index if health.color.get(a) == colour}
     end = quarter_end(facts["as_of"])
-    expected = {a for a in active.index
-                if active.next_renewal[a] is not None and str(active.next_renewal[a]) != "NaT"
-                and _day(active.next_renewal[a]) <= end
-                and (health.color.get(a) in ("red", "yellow") or churn.probability.get(a, 0) >= HIGH_RISK)}
+    expected = {
+        a
+        for a in active.index
+        if active.next_renewal[a] is not None
+        and str(active.next_renewal[a]) != "NaT"
+        and _day(active.next_renewal[a]) <= end
+        and (health.color.get(a) in ("red", "yellow") or churn.probability.get(a, 0) >= HIGH_RISK)
+    }
     body = c.get("/api/v1/accounts", params={"at_risk": "true", "limit": 500}).json()
     assert {r["account_id"] for r in body["items"]} == expected and body["total"] == len(expected)
     assert expected  # the demo has renewals at risk this quarter
@@ -152,7 +180,9 @@ def test_detail_contacts_subscriptions_equal_the_warehouse(d: Demo, facts: dict[
     assert {x["contact_id"] for x in got["stakeholders"]["roles"]["champion"]} == champions
     got = c.get(f"/api/v1/accounts/{a}/subscriptions").json()
     assert sorted(x["subscription_id"] for x in got["items"]) == sorted(subs.subscription_id)
-    assert sum(x["mrr"] for x in got["items"]) == pytest.approx(float(subs.mrr.sum()), abs=0.01 * len(subs))
+    assert sum(x["mrr"] for x in got["items"]) == pytest.approx(
+        float(subs.mrr.sum()), abs=0.01 * len(subs)
+    )
 
 
 def _book(d: Demo, facts: dict[str, Any]) -> tuple[str, str, str]:
@@ -174,12 +204,21 @@ def test_csm_sees_own_book_only_and_others_are_404(d: Demo, facts: dict[str, Any
     # a leader's owner filter cannot widen a CSM's book
     other = facts["active"].owner_email[theirs]
     assert c.get("/api/v1/accounts", params={"owner": other}).json()["total"] == 0
-    for path in ("", "/contacts", "/subscriptions", "/timeline", "/notes", "/success-plan", "/events"):
+    for path in (
+        "",
+        "/contacts",
+        "/subscriptions",
+        "/timeline",
+        "/notes",
+        "/success-plan",
+        "/events",
+    ):
         assert c.get(f"/api/v1/accounts/{mine}{path}").status_code == 200, path
         r = c.get(f"/api/v1/accounts/{theirs}{path}")
         assert r.status_code == 404, path
-        assert c.get(f"/api/v1/accounts/no-such-account{path}").json()["detail"] == \
-            r.json()["detail"].replace(theirs, "no-such-account")  # the same answer: nothing leaks
+        assert c.get(f"/api/v1/accounts/no-such-account{path}").json()["detail"] == r.json()[
+            "detail"
+        ].replace(theirs, "no-such-account")  # the same answer: nothing leaks
     assert c.post(f"/api/v1/accounts/{theirs}/notes", json={"text": "x"}).status_code == 404
     r = c.post(f"/api/v1/accounts/{mine}/notes", json={"text": "Called the champion."})
     assert r.status_code == 201
@@ -191,8 +230,13 @@ def test_viewer_reads_but_cannot_write(d: Demo, facts: dict[str, Any]) -> None:
     login(c, d.email("viewer"), d.password)
     assert c.get(f"/api/v1/accounts/{mine}/notes").status_code == 200
     assert c.post(f"/api/v1/accounts/{mine}/notes", json={"text": "x"}).status_code == 403
-    assert c.put(f"/api/v1/accounts/{mine}/success-plan", json={"objective": "x"}).status_code == 403
-    assert c.post(f"/api/v1/accounts/{mine}/success-plan/goals", json={"title": "x"}).status_code == 403
+    assert (
+        c.put(f"/api/v1/accounts/{mine}/success-plan", json={"objective": "x"}).status_code == 403
+    )
+    assert (
+        c.post(f"/api/v1/accounts/{mine}/success-plan/goals", json={"title": "x"}).status_code
+        == 403
+    )
 
 
 def test_notes_crud_with_etags_and_audit(d: Demo, facts: dict[str, Any]) -> None:
@@ -202,13 +246,23 @@ def test_notes_crud_with_etags_and_audit(d: Demo, facts: dict[str, Any]) -> None
     r = c.post(f"/api/v1/accounts/{mine}/notes", json={"text": "Kick-off went well."})
     note = r.json()
     assert r.headers["ETag"] == '"1"' and note["author"] == csm and note["version"] == 1
-    r = c.patch(f"/api/v1/notes/{note['id']}", json={"text": "Kick-off went very well."},
-                headers={"If-Match": '"1"'})
+    r = c.patch(
+        f"/api/v1/notes/{note['id']}",
+        json={"text": "Kick-off went very well."},
+        headers={"If-Match": '"1"'},
+    )
     assert r.status_code == 200 and r.json()["version"] == 2 and r.headers["ETag"] == '"2"'
-    stale = c.patch(f"/api/v1/notes/{note['id']}", json={"text": "lost update"}, headers={"If-Match": '"1"'})
+    stale = c.patch(
+        f"/api/v1/notes/{note['id']}", json={"text": "lost update"}, headers={"If-Match": '"1"'}
+    )
     assert stale.status_code == 412 and stale.json()["current_version"] == 2
     assert c.patch(f"/api/v1/notes/{note['id']}", json={"text": "no version"}).status_code == 428
-    assert c.patch(f"/api/v1/notes/{note['id']}", json={"text": "body version", "version": 2}).status_code == 200
+    assert (
+        c.patch(
+            f"/api/v1/notes/{note['id']}", json={"text": "body version", "version": 2}
+        ).status_code
+        == 200
+    )
     listed = c.get(f"/api/v1/accounts/{mine}/notes").json()["items"]
     assert listed[0]["body"] == "body version"
     assert c.delete(f"/api/v1/notes/{note['id']}", headers={"If-Match": '"2"'}).status_code == 412
@@ -229,27 +283,47 @@ def test_success_plan_goals_milestones_and_stale_writes(d: Demo, facts: dict[str
     base = f"/api/v1/accounts/{mine}/success-plan"
     plan = c.get(base)
     v0 = int(plan.headers["ETag"].strip('"'))
-    r = c.put(base, json={"objective": "Roll out to the whole support team"}, headers={"If-Match": f'"{v0}"'})
+    r = c.put(
+        base,
+        json={"objective": "Roll out to the whole support team"},
+        headers={"If-Match": f'"{v0}"'},
+    )
     assert r.status_code == 200 and r.json()["objective"].startswith("Roll out")
     v1 = r.json()["version"]
-    assert c.put(base, json={"objective": "stale"}, headers={"If-Match": f'"{v0}"'}).status_code == 412
-    goal = c.post(f"{base}/goals", json={"title": "50 weekly active users", "target_date": "2026-06-30"}).json()
+    assert (
+        c.put(base, json={"objective": "stale"}, headers={"If-Match": f'"{v0}"'}).status_code == 412
+    )
+    goal = c.post(
+        f"{base}/goals", json={"title": "50 weekly active users", "target_date": "2026-06-30"}
+    ).json()
     assert goal["status"] == "planned" and goal["version"] == 1
-    ms = c.post(f"/api/v1/goals/{goal['id']}/milestones", json={"title": "Train admins", "due_date": "2026-03-01"})
+    ms = c.post(
+        f"/api/v1/goals/{goal['id']}/milestones",
+        json={"title": "Train admins", "due_date": "2026-03-01"},
+    )
     assert ms.status_code == 201
     m = ms.json()
     assert m["overdue"] is False  # as of 2026-02-15
     done = c.post(f"/api/v1/milestones/{m['id']}/complete", json={"version": 1})
-    assert done.status_code == 200 and done.json()["status"] == "done" and done.json()["completed_by"] == csm
+    assert (
+        done.status_code == 200
+        and done.json()["status"] == "done"
+        and done.json()["completed_by"] == csm
+    )
     assert c.post(f"/api/v1/milestones/{m['id']}/complete", json={"version": 1}).status_code == 412
-    g = c.patch(f"/api/v1/goals/{goal['id']}", json={"status": "in_progress"}, headers={"If-Match": '"1"'})
+    g = c.patch(
+        f"/api/v1/goals/{goal['id']}", json={"status": "in_progress"}, headers={"If-Match": '"1"'}
+    )
     assert g.status_code == 200 and g.json()["version"] == 2
     assert c.post(f"/api/v1/goals/{goal['id']}/complete", json={}).status_code == 428
     g = c.post(f"/api/v1/goals/{goal['id']}/complete", json={"version": 2}).json()
     assert g["status"] == "achieved" and g["completed_at"] and g["milestones_done"] == 1
     now = c.get(base).json()
     assert now["version"] > v1 and [x["id"] for x in now["goals"]] == [goal["id"]]
-    assert c.patch(f"/api/v1/goals/{goal['id']}", json={"status": "bogus", "version": 3}).status_code == 422
+    assert (
+        c.patch(f"/api/v1/goals/{goal['id']}", json={"status": "bogus", "version": 3}).status_code
+        == 422
+    )
 
 
 def test_timeline_pages_merge_everything_in_order(d: Demo, facts: dict[str, Any]) -> None:
@@ -257,11 +331,14 @@ def test_timeline_pages_merge_everything_in_order(d: Demo, facts: dict[str, Any]
     c = client(d)
     login(c, csm, d.password)
     c.post(f"/api/v1/accounts/{mine}/notes", json={"text": "Timeline note"})
+
     def walk(limit: int) -> list[dict[str, Any]]:
         items, cursor = [], None
         while True:
-            body = c.get(f"/api/v1/accounts/{mine}/timeline",
-                         params={"limit": limit} | ({"cursor": cursor} if cursor else {})).json()
+            body = c.get(
+                f"/api/v1/accounts/{mine}/timeline",
+                params={"limit": limit} | ({"cursor": cursor} if cursor else {}),
+            ).json()
             items += body["items"]
             cursor = body["next_cursor"]
             if not cursor:

@@ -49,15 +49,22 @@ def test_portfolio_shows_accounts_by_arr_with_links(d: Demo) -> None:
 def test_filter_red_and_sort_by_risk_match_the_api(d: Demo) -> None:
     c = client(d)
     login(c, d.email("admin"), d.password)
-    for params in ({"color": "red"}, {"sort": "risk"}, {"view": "at_risk", "sort": "risk"},
-                   {"color": "yellow", "sort": "health"}):
+    for params in (
+        {"color": "red"},
+        {"sort": "risk"},
+        {"view": "at_risk", "sort": "risk"},
+        {"color": "yellow", "sort": "health"},
+    ):
         html = c.get("/accounts", params=params).text
         api = {k: v for k, v in params.items() if k != "view"} | (
-            {"at_risk": "true"} if params.get("view") == "at_risk" else {})
+            {"at_risk": "true"} if params.get("view") == "at_risk" else {}
+        )
         items = c.get("/api/v1/accounts", params=api | {"limit": 50}).json()["items"]
         assert _rows(html) == [r["account_id"] for r in items], params
     red = c.get("/accounts", params={"color": "red"}).text
-    assert "pill-green" not in red.split("<tbody>")[1] and "pill-yellow" not in red.split("<tbody>")[1]
+    assert (
+        "pill-green" not in red.split("<tbody>")[1] and "pill-yellow" not in red.split("<tbody>")[1]
+    )
 
 
 def test_csv_export_has_every_account_of_the_filter(d: Demo) -> None:
@@ -68,14 +75,17 @@ def test_csv_export_has_every_account_of_the_filter(d: Demo) -> None:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(r.text)))
         api = {k: v for k, v in params.items() if k != "view"} | (
-            {"at_risk": "true"} if params.get("view") == "at_risk" else {})
+            {"at_risk": "true"} if params.get("view") == "at_risk" else {}
+        )
         items = c.get("/api/v1/accounts", params=api | {"limit": 500}).json()["items"]
         assert [x["account_id"] for x in rows] == [x["account_id"] for x in items]
         for x, y in zip(rows, items, strict=True):
             assert float(x["arr"]) == y["arr"]
             assert x["health_color"] == (y["health_color"] or "")
             assert int(x["open_tasks"]) == y["open_tasks"]
-            assert (float(x["churn_probability"]) if x["churn_probability"] else None) == y["churn_probability"]
+            assert (float(x["churn_probability"]) if x["churn_probability"] else None) == y[
+                "churn_probability"
+            ]
 
 
 def test_csv_and_page_of_a_csm_hold_their_book_only(d: Demo) -> None:
@@ -113,8 +123,9 @@ def test_customer_360_shows_the_warehouse_numbers(d: Demo) -> None:
     assert first["items"][0]["title"] in html.replace("&#34;", '"').replace("&#39;", "'")
     if first["next_cursor"]:  # the "Older" link loads the next page
         more = c.get(f"/accounts/{a}/timeline", params={"cursor": first["next_cursor"]}).text
-        nxt = c.get(f"/api/v1/accounts/{a}/timeline",
-                    params={"limit": 30, "cursor": first["next_cursor"]}).json()["items"]
+        nxt = c.get(
+            f"/api/v1/accounts/{a}/timeline", params={"limit": 30, "cursor": first["next_cursor"]}
+        ).json()["items"]
         assert more.count('<li class="tl ') == len(nxt)
 
 
@@ -132,15 +143,20 @@ def test_note_form_roles_books_and_csrf(d: Demo) -> None:
     page = c.get(f"/accounts/{mine}")
     assert page.status_code == 200 and "Add note" in page.text
     token = csrf_of(page.text)
-    r = c.post(f"/accounts/{mine}/notes", data={"text": "Spoke to the sponsor <b>today</b>", "csrf": token},
-               follow_redirects=False)
+    r = c.post(
+        f"/accounts/{mine}/notes",
+        data={"text": "Spoke to the sponsor <b>today</b>", "csrf": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith(f"/accounts/{mine}?message=")
     html = c.get(f"/accounts/{mine}").text
     assert "Spoke to the sponsor &lt;b&gt;today&lt;/b&gt;" in html  # escaped, shown
     assert c.get(f"/accounts/{theirs}").status_code == 404
     assert c.get("/accounts/no-such-account").status_code == 404
     assert c.post(f"/accounts/{theirs}/notes", data={"text": "x", "csrf": token}).status_code == 404
-    assert c.post(f"/accounts/{mine}/notes", data={"text": "x", "csrf": "forged"}).status_code == 403
+    assert (
+        c.post(f"/accounts/{mine}/notes", data={"text": "x", "csrf": "forged"}).status_code == 403
+    )
     viewer = client(d)
     login(viewer, d.email("viewer"), d.password)
     vpage = viewer.get(f"/accounts/{mine}").text
@@ -154,24 +170,37 @@ def test_success_plan_forms_and_a_stale_form(d: Demo) -> None:
     c = client(d)
     login(c, csm, d.password)
     token = csrf_of(c.get(f"/accounts/{mine}").text)
-    c.post(f"/accounts/{mine}/goals", data={"title": "Launch the API integration",
-                                            "target_date": "2026-05-01", "csrf": token})
+    c.post(
+        f"/accounts/{mine}/goals",
+        data={"title": "Launch the API integration", "target_date": "2026-05-01", "csrf": token},
+    )
     plan = c.get(f"/api/v1/accounts/{mine}/success-plan").json()
     goal = next(g for g in plan["goals"] if g["title"] == "Launch the API integration")
-    c.post(f"/accounts/{mine}/goals/{goal['id']}/milestones",
-           data={"title": "Sandbox keys issued", "due_date": "2026-03-01", "csrf": token})
+    c.post(
+        f"/accounts/{mine}/goals/{goal['id']}/milestones",
+        data={"title": "Sandbox keys issued", "due_date": "2026-03-01", "csrf": token},
+    )
     plan = c.get(f"/api/v1/accounts/{mine}/success-plan").json()
     m = next(g for g in plan["goals"] if g["id"] == goal["id"])["milestones"][0]
     html = c.get(f"/accounts/{mine}").text
     assert "Launch the API integration" in html and "Sandbox keys issued" in html
-    r = c.post(f"/accounts/{mine}/milestones/{m['id']}/done",
-               data={"version": m["version"], "csrf": token}, follow_redirects=False)
+    r = c.post(
+        f"/accounts/{mine}/milestones/{m['id']}/done",
+        data={"version": m["version"], "csrf": token},
+        follow_redirects=False,
+    )
     assert "Milestone+done" in r.headers["location"] or "Milestone%20done" in r.headers["location"]
-    stale = c.post(f"/accounts/{mine}/milestones/{m['id']}/done",
-                   data={"version": m["version"], "csrf": token}, follow_redirects=True)
+    stale = c.post(
+        f"/accounts/{mine}/milestones/{m['id']}/done",
+        data={"version": m["version"], "csrf": token},
+        follow_redirects=True,
+    )
     assert "Someone changed the success plan meanwhile" in stale.text
-    r = c.post(f"/accounts/{mine}/plan", data={"objective": "Grow", "version": plan["version"] - 1,
-                                               "csrf": token}, follow_redirects=True)
+    r = c.post(
+        f"/accounts/{mine}/plan",
+        data={"objective": "Grow", "version": plan["version"] - 1, "csrf": token},
+        follow_redirects=True,
+    )
     assert "Someone changed the success plan meanwhile" in r.text
 
 
@@ -180,20 +209,42 @@ def test_cli_notes_and_plans(d: Demo) -> None:
     note = cli_json(d.home, "notes", "add", mine, "--text", "From the shell")
     listed = cli_json(d.home, "notes", "list", mine)
     assert listed[0]["id"] == note["id"] and listed[0]["body"] == "From the shell"
-    edited = cli_json(d.home, "notes", "edit", str(note["id"]), "--text", "Edited", "--version", "1")
+    edited = cli_json(
+        d.home, "notes", "edit", str(note["id"]), "--text", "Edited", "--version", "1"
+    )
     assert edited["version"] == 2
-    plan = cli_json(d.home, "plans", "add-goal", mine, "--title", "Shell goal", "--target-date", "2026-04-01")
+    plan = cli_json(
+        d.home, "plans", "add-goal", mine, "--title", "Shell goal", "--target-date", "2026-04-01"
+    )
     goal = next(g for g in plan["goals"] if g["title"] == "Shell goal")
-    plan = cli_json(d.home, "plans", "add-milestone", str(goal["id"]), "--title", "Step", "--due", "2026-03-10")
+    plan = cli_json(
+        d.home, "plans", "add-milestone", str(goal["id"]), "--title", "Step", "--due", "2026-03-10"
+    )
     ms = next(g for g in plan["goals"] if g["id"] == goal["id"])["milestones"][0]
-    plan = cli_json(d.home, "plans", "complete", "milestone", str(ms["id"]), "--version", str(ms["version"]))
-    assert next(g for g in plan["goals"] if g["id"] == goal["id"])["milestones"][0]["status"] == "done"
+    plan = cli_json(
+        d.home, "plans", "complete", "milestone", str(ms["id"]), "--version", str(ms["version"])
+    )
+    assert (
+        next(g for g in plan["goals"] if g["id"] == goal["id"])["milestones"][0]["status"] == "done"
+    )
     from typer.testing import CliRunner
 
     from helix.cli.main import app
 
-    r = CliRunner().invoke(app, ["--home", str(d.home), "notes", "edit", str(note["id"]),
-                                 "--text", "stale", "--version", "1"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "--home",
+            str(d.home),
+            "notes",
+            "edit",
+            str(note["id"]),
+            "--text",
+            "stale",
+            "--version",
+            "1",
+        ],
+    )
     assert r.exit_code != 0 and "changed since you read it" in str(r.exception)
     r = CliRunner().invoke(app, ["--home", str(d.home), "notes", "list", "no-such-account"])
     assert r.exit_code != 0

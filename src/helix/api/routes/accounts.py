@@ -29,23 +29,44 @@ def accounts(
     who: ReadAccess,
     q: Annotated[str | None, Query(max_length=200, description="search name or id")] = None,
     tier: Annotated[str | None, Query(pattern="^(enterprise|mid_market|smb)$")] = None,
-    segment: Annotated[str | None, Query(max_length=200, description="the company's segment label")] = None,
-    color: Annotated[str | None, Query(pattern=f"^({'|'.join(COLOURS)}|none)$",
-                                       description="latest health colour")] = None,
-    risk: Annotated[str | None, Query(pattern=f"^({'|'.join(RISKS)}|none)$",
-                                      description="churn risk band")] = None,
+    segment: Annotated[
+        str | None, Query(max_length=200, description="the company's segment label")
+    ] = None,
+    color: Annotated[
+        str | None,
+        Query(pattern=f"^({'|'.join(COLOURS)}|none)$", description="latest health colour"),
+    ] = None,
+    risk: Annotated[
+        str | None, Query(pattern=f"^({'|'.join(RISKS)}|none)$", description="churn risk band")
+    ] = None,
     owner: Annotated[str | None, Query(max_length=320, description="one CSM's accounts")] = None,
-    at_risk: Annotated[bool, Query(description="renewing this quarter and red/yellow or high risk")] = False,
+    at_risk: Annotated[
+        bool, Query(description="renewing this quarter and red/yellow or high risk")
+    ] = False,
     sort: Annotated[str, Query(pattern=f"^({'|'.join(SORTS)})$")] = "arr",
     include_inactive: bool = False,
     offset: Annotated[int, Query(ge=0, description="ignored when a cursor is given")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=2000, description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=2000, description="next_cursor of the previous page")
+    ] = None,
 ) -> dict[str, Any]:
     page = list_accounts(
-        wh, owner_email=who.book_owner, owner=owner, query=q, tier=tier, segment=segment,
-        color=color, risk=risk, at_risk=at_risk, sort=sort, active_only=not include_inactive,
-        offset=offset, limit=limit, cursor=cursor, open_tasks=open_task_counter(platform.store),
+        wh,
+        owner_email=who.book_owner,
+        owner=owner,
+        query=q,
+        tier=tier,
+        segment=segment,
+        color=color,
+        risk=risk,
+        at_risk=at_risk,
+        sort=sort,
+        active_only=not include_inactive,
+        offset=offset,
+        limit=limit,
+        cursor=cursor,
+        open_tasks=open_task_counter(platform.store),
     )
     return page.to_dict()
 
@@ -62,11 +83,18 @@ def account_contacts(account_id: str, wh: WarehouseDep, who: ReadAccess) -> dict
 
     people = contacts(wh, account_id)
     as_of = date.fromisoformat(header["as_of"]) if header.get("as_of") else None
-    return {"account_id": account_id, "items": people, "stakeholders": stakeholder_map(people, as_of)}
+    return {
+        "account_id": account_id,
+        "items": people,
+        "stakeholders": stakeholder_map(people, as_of),
+    }
 
 
 @router.get("/{account_id}/subscriptions", summary="An account's subscriptions and MRR movements")
 def account_subscriptions(account_id: str, wh: WarehouseDep, who: ReadAccess) -> dict[str, Any]:
     find_account(wh, account_id, who.book_owner)
-    return {"account_id": account_id, "items": subscriptions(wh, account_id),
-            "movements": mrr_movements(wh, account_id)}
+    return {
+        "account_id": account_id,
+        "items": subscriptions(wh, account_id),
+        "movements": mrr_movements(wh, account_id),
+    }

@@ -105,7 +105,9 @@ def _version(if_match: str | None, body_version: int | None) -> int | None:
         try:
             return int(tag.strip('"'))
         except ValueError:
-            raise Problem(412, "Precondition failed", f"If-Match {if_match!r} is not an ETag of this object") from None
+            raise Problem(
+                412, "Precondition failed", f"If-Match {if_match!r} is not an ETag of this object"
+            ) from None
     return body_version
 
 
@@ -121,7 +123,9 @@ class _Concurrency:
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if isinstance(exc, StaleWrite):
-            raise Problem(412, "Precondition failed", exc.for_people(), current_version=exc.current) from exc
+            raise Problem(
+                412, "Precondition failed", exc.for_people(), current_version=exc.current
+            ) from exc
         if isinstance(exc, PreconditionRequired):
             raise Problem(428, "Precondition required", exc.for_people()) from exc
 
@@ -141,16 +145,30 @@ def _today(wh: Warehouse) -> date:
 
 
 @router.get("/accounts/{account_id}/notes", summary="An account's notes, newest first")
-def notes_of(account_id: str, wh: WarehouseDep, platform: PlatformDep, who: ReadAccess,
-             limit: Annotated[int, Query(ge=1, le=500)] = 100) -> dict[str, Any]:
+def notes_of(
+    account_id: str,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: ReadAccess,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
     _account(wh, account_id, who)
     with platform.store.session() as s:
-        return {"account_id": account_id, "items": [n.to_dict() for n in list_notes(s, account_id, limit=limit)]}
+        return {
+            "account_id": account_id,
+            "items": [n.to_dict() for n in list_notes(s, account_id, limit=limit)],
+        }
 
 
 @router.post("/accounts/{account_id}/notes", status_code=201, summary="Add a note")
-def note_add(account_id: str, body: NoteIn, response: Response, wh: WarehouseDep,
-             platform: PlatformDep, who: WriteAccess) -> dict[str, Any]:
+def note_add(
+    account_id: str,
+    body: NoteIn,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+) -> dict[str, Any]:
     _account(wh, account_id, who)
     with platform.store.session() as s:
         note = add_note(s, account_id, body.text, actor=who.name)
@@ -167,8 +185,9 @@ def _visible_note(s: Any, wh: Warehouse, note_id: int, who: Principal) -> Any:
 
 
 @router.get("/notes/{note_id}", summary="One note (its ETag is its version)")
-def note_get(note_id: int, response: Response, wh: WarehouseDep, platform: PlatformDep,
-             who: ReadAccess) -> dict[str, Any]:
+def note_get(
+    note_id: int, response: Response, wh: WarehouseDep, platform: PlatformDep, who: ReadAccess
+) -> dict[str, Any]:
     with platform.store.session() as s:
         out = _visible_note(s, wh, note_id, who).to_dict()
     _etag(response, out["version"])
@@ -176,20 +195,36 @@ def note_get(note_id: int, response: Response, wh: WarehouseDep, platform: Platf
 
 
 @router.patch("/notes/{note_id}", summary="Edit a note (If-Match or version required)")
-def note_edit(note_id: int, body: NoteEdit, response: Response, wh: WarehouseDep,
-              platform: PlatformDep, who: WriteAccess, if_match: IfMatch = None) -> dict[str, Any]:
+def note_edit(
+    note_id: int,
+    body: NoteEdit,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
     with _Concurrency(), platform.store.session() as s:
         _visible_note(s, wh, note_id, who)
-        note = update_note(s, note_id, body.text, version=_version(if_match, body.version), actor=who.name)
+        note = update_note(
+            s, note_id, body.text, version=_version(if_match, body.version), actor=who.name
+        )
         out = note.to_dict()
     _etag(response, out["version"])
     return out
 
 
-@router.delete("/notes/{note_id}", status_code=204, summary="Delete a note (If-Match or ?version= required)")
-def note_delete(note_id: int, wh: WarehouseDep, platform: PlatformDep, who: WriteAccess,
-                if_match: IfMatch = None,
-                version: Annotated[int | None, Query(ge=0)] = None) -> Response:
+@router.delete(
+    "/notes/{note_id}", status_code=204, summary="Delete a note (If-Match or ?version= required)"
+)
+def note_delete(
+    note_id: int,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+    version: Annotated[int | None, Query(ge=0)] = None,
+) -> Response:
     with _Concurrency(), platform.store.session() as s:
         _visible_note(s, wh, note_id, who)
         delete_note(s, note_id, version=_version(if_match, version), actor=who.name)
@@ -200,8 +235,9 @@ def note_delete(note_id: int, wh: WarehouseDep, platform: PlatformDep, who: Writ
 
 
 @router.get("/accounts/{account_id}/success-plan", summary="An account's success plan")
-def plan_get(account_id: str, response: Response, wh: WarehouseDep, platform: PlatformDep,
-             who: ReadAccess) -> dict[str, Any]:
+def plan_get(
+    account_id: str, response: Response, wh: WarehouseDep, platform: PlatformDep, who: ReadAccess
+) -> dict[str, Any]:
     _account(wh, account_id, who)
     with platform.store.session() as s:
         out = plan_dict(s, account_id, today=_today(wh))
@@ -210,11 +246,20 @@ def plan_get(account_id: str, response: Response, wh: WarehouseDep, platform: Pl
 
 
 @router.put("/accounts/{account_id}/success-plan", summary="Set the plan's objective")
-def plan_put(account_id: str, body: PlanIn, response: Response, wh: WarehouseDep,
-             platform: PlatformDep, who: WriteAccess, if_match: IfMatch = None) -> dict[str, Any]:
+def plan_put(
+    account_id: str,
+    body: PlanIn,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
     _account(wh, account_id, who)
     with _Concurrency(), platform.store.session() as s:
-        put_plan(s, account_id, body.objective, version=_version(if_match, body.version), actor=who.name)
+        put_plan(
+            s, account_id, body.objective, version=_version(if_match, body.version), actor=who.name
+        )
         s.flush()
         out = plan_dict(s, account_id, today=_today(wh))
     _etag(response, out["version"])
@@ -222,14 +267,29 @@ def plan_put(account_id: str, body: PlanIn, response: Response, wh: WarehouseDep
 
 
 @router.post("/accounts/{account_id}/success-plan/goals", status_code=201, summary="Add a goal")
-def goal_add(account_id: str, body: GoalIn, response: Response, wh: WarehouseDep,
-             platform: PlatformDep, who: WriteAccess) -> dict[str, Any]:
+def goal_add(
+    account_id: str,
+    body: GoalIn,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+) -> dict[str, Any]:
     _account(wh, account_id, who)
     with platform.store.session() as s:
-        goal = add_goal(s, account_id, body.title, actor=who.name, description=body.description,
-                        target_date=body.target_date, status=body.status)
+        goal = add_goal(
+            s,
+            account_id,
+            body.title,
+            actor=who.name,
+            description=body.description,
+            target_date=body.target_date,
+            status=body.status,
+        )
         goal_id = goal.id
-        out = next(g for g in plan_dict(s, account_id, today=_today(wh))["goals"] if g["id"] == goal_id)
+        out = next(
+            g for g in plan_dict(s, account_id, today=_today(wh))["goals"] if g["id"] == goal_id
+        )
     _etag(response, out["version"])
     return out
 
@@ -237,14 +297,26 @@ def goal_add(account_id: str, body: GoalIn, response: Response, wh: WarehouseDep
 def _goal_out(s: Any, wh: Warehouse, goal_id: int) -> dict[str, Any]:
     goal = get_goal(s, goal_id)
     s.flush()
-    return next(g for g in plan_dict(s, goal.account_id, today=_today(wh))["goals"] if g["id"] == goal_id)
+    return next(
+        g for g in plan_dict(s, goal.account_id, today=_today(wh))["goals"] if g["id"] == goal_id
+    )
 
 
 @router.patch("/goals/{goal_id}", summary="Change a goal (If-Match or version required)")
-def goal_edit(goal_id: int, body: GoalEdit, response: Response, wh: WarehouseDep,
-              platform: PlatformDep, who: WriteAccess, if_match: IfMatch = None) -> dict[str, Any]:
-    fields: dict[str, Any] = {k: getattr(body, k) for k in ("title", "description", "status")
-                              if getattr(body, k) is not None}
+def goal_edit(
+    goal_id: int,
+    body: GoalEdit,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        k: getattr(body, k)
+        for k in ("title", "description", "status")
+        if getattr(body, k) is not None
+    }
     if "target_date" in body.model_fields_set:
         fields["target_date"] = body.target_date
     with _Concurrency(), platform.store.session() as s:
@@ -256,19 +328,34 @@ def goal_edit(goal_id: int, body: GoalEdit, response: Response, wh: WarehouseDep
 
 
 @router.post("/goals/{goal_id}/complete", summary="Mark a goal achieved")
-def goal_complete(goal_id: int, body: VersionIn, response: Response, wh: WarehouseDep,
-                  platform: PlatformDep, who: WriteAccess, if_match: IfMatch = None) -> dict[str, Any]:
+def goal_complete(
+    goal_id: int,
+    body: VersionIn,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
     with _Concurrency(), platform.store.session() as s:
         _account(wh, get_goal(s, goal_id).account_id, who)
-        update_goal(s, goal_id, version=_version(if_match, body.version), actor=who.name, status="achieved")
+        update_goal(
+            s, goal_id, version=_version(if_match, body.version), actor=who.name, status="achieved"
+        )
         out = _goal_out(s, wh, goal_id)
     _etag(response, out["version"])
     return out
 
 
 @router.post("/goals/{goal_id}/milestones", status_code=201, summary="Add a milestone to a goal")
-def milestone_add(goal_id: int, body: MilestoneIn, response: Response, wh: WarehouseDep,
-                  platform: PlatformDep, who: WriteAccess) -> dict[str, Any]:
+def milestone_add(
+    goal_id: int,
+    body: MilestoneIn,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+) -> dict[str, Any]:
     with platform.store.session() as s:
         _account(wh, get_goal(s, goal_id).account_id, who)
         m = add_milestone(s, goal_id, body.title, actor=who.name, due_date=body.due_date)
@@ -289,27 +376,48 @@ def _milestone_out(s: Any, wh: Warehouse, milestone_id: int) -> dict[str, Any]:
     return next(x for x in _goal_out(s, wh, m.goal_id)["milestones"] if x["id"] == milestone_id)
 
 
-@router.patch("/milestones/{milestone_id}", summary="Change a milestone (If-Match or version required)")
-def milestone_edit(milestone_id: int, body: MilestoneEdit, response: Response, wh: WarehouseDep,
-                   platform: PlatformDep, who: WriteAccess, if_match: IfMatch = None) -> dict[str, Any]:
-    fields: dict[str, Any] = {k: getattr(body, k) for k in ("title", "status") if getattr(body, k) is not None}
+@router.patch(
+    "/milestones/{milestone_id}", summary="Change a milestone (If-Match or version required)"
+)
+def milestone_edit(
+    milestone_id: int,
+    body: MilestoneEdit,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        k: getattr(body, k) for k in ("title", "status") if getattr(body, k) is not None
+    }
     if "due_date" in body.model_fields_set:
         fields["due_date"] = body.due_date
     with _Concurrency(), platform.store.session() as s:
         _milestone(s, wh, milestone_id, who)
-        update_milestone(s, milestone_id, version=_version(if_match, body.version), actor=who.name, **fields)
+        update_milestone(
+            s, milestone_id, version=_version(if_match, body.version), actor=who.name, **fields
+        )
         out = _milestone_out(s, wh, milestone_id)
     _etag(response, out["version"])
     return out
 
 
 @router.post("/milestones/{milestone_id}/complete", summary="Mark a milestone done")
-def milestone_complete(milestone_id: int, body: VersionIn, response: Response, wh: WarehouseDep,
-                       platform: PlatformDep, who: WriteAccess, if_match: IfMatch = None) -> dict[str, Any]:
+def milestone_complete(
+    milestone_id: int,
+    body: VersionIn,
+    response: Response,
+    wh: WarehouseDep,
+    platform: PlatformDep,
+    who: WriteAccess,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
     with _Concurrency(), platform.store.session() as s:
         _milestone(s, wh, milestone_id, who)
-        update_milestone(s, milestone_id, version=_version(if_match, body.version), actor=who.name,
-                         status="done")
+        update_milestone(
+            s, milestone_id, version=_version(if_match, body.version), actor=who.name, status="done"
+        )
         out = _milestone_out(s, wh, milestone_id)
     _etag(response, out["version"])
     return out

@@ -20,10 +20,15 @@ def account_timeline(
     platform: PlatformDep,
     who: ReadAccess,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=1000, description="next_cursor of the previous page")] = None,
-    kind: Annotated[list[str] | None, Query(description=f"only these kinds: {', '.join(KINDS)}")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=1000, description="next_cursor of the previous page")
+    ] = None,
+    kind: Annotated[
+        list[str] | None, Query(description=f"only these kinds: {', '.join(KINDS)}")
+    ] = None,
 ) -> dict[str, Any]:
     find_account(wh, account_id, who.book_owner)
     with platform.store.session() as session:
-        return timeline(wh, session, account_id, limit=limit, cursor=cursor,
-                        kinds=set(kind) if kind else None)
+        return timeline(
+            wh, session, account_id, limit=limit, cursor=cursor, kinds=set(kind) if kind else None
+        )
