@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -48,3 +53,42 @@ def install(app: FastAPI) -> None:
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
         return _response(422, "Invalid request", "the request does not match the API", errors=errors)
+
+
+# Dates a query may name. Metrics walk every month (or day) up to the dates they are
+# given, so a date in year 9999 would be a request for centuries of work.
+EARLIEST_DATE = date(1970, 1, 1)
+LATEST_YEARS_AHEAD = 10
+_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+
+
+def out_of_range_dates(query: Iterable[tuple[str, str]], today: date) -> list[str]:
+    """The query parameters holding a date outside the range the API accepts."""
+    latest = today.replace(year=today.year + LATEST_YEARS_AHEAD, day=min(today.day, 28))
+    bad = []
+    for name, value in query:
+        m = _DAY.match(value)
+        if m is None:
+            continue
+        try:
+            day = date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            continue  # not a date: the route's own validation says so
+        if not EARLIEST_DATE <= day <= latest:
+            bad.append(name)
+    return bad
+
+
+def install_date_bounds(app: FastAPI) -> None:
+    """Refuse (422) any query date before 1970 or more than ten years ahead."""
+
+    @app.middleware("http")
+    async def _bounded_dates(request: Request, call_next: Any) -> Any:
+        bad = out_of_range_dates(request.query_params.multi_items(), date.today())
+        if bad:
+            return _response(
+                422, "Invalid request",
+                f"{', '.join(sorted(set(bad)))}: give a date from {EARLIEST_DATE} to "
+                f"{LATEST_YEARS_AHEAD} years from today",
+            )
+        return await call_next(request)

@@ -139,3 +139,17 @@ def test_every_page_needs_a_signed_in_user(client: TestClient) -> None:
                 assert r.headers["location"] == "/login", (method, path)
             else:  # refused before anything happens: no session, no CSRF, or no form
                 assert r.status_code in (401, 403, 422), (method, path, r.status_code)
+
+
+def test_query_dates_far_outside_the_data_are_refused(client: TestClient, home: Path) -> None:
+    from helix.api.problems import out_of_range_dates
+
+    key = _key(home, Scope.READ)
+    auth = {"Authorization": f"Bearer {key}"}
+    r = client.get("/api/v1/metrics/cohorts?by=month&as_of=9999-12-31", headers=auth)
+    assert r.status_code == 422 and "as_of" in r.json()["detail"]
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert client.get("/api/v1/metrics/cohorts?as_of=2024-06-01", headers=auth).status_code == 200
+    today = date(2026, 12, 2)
+    assert out_of_range_dates([("a", "1969-12-31"), ("b", "1970-01-01"), ("c", "2036-12-02"),
+                               ("d", "2036-12-03"), ("e", "not-a-date")], today) == ["a", "d"]
