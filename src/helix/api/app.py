@@ -82,7 +82,7 @@ def create_app(
         max_age=12 * 3600,
     )
     problems.install(app)
-    problems.install_date_bounds(app)
+    problems.install_input_bounds(app)
     app.include_router(accounts.router, prefix=API_PREFIX)
     _include_optional_routers(app)
     app.include_router(pages.router)

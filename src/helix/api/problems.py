@@ -79,16 +79,44 @@ def out_of_range_dates(query: Iterable[tuple[str, str]], today: date) -> list[st
     return bad
 
 
-def install_date_bounds(app: FastAPI) -> None:
-    """Refuse (422) any query date before 1970 or more than ten years ahead."""
+# Numbers a request may carry: ids fit a signed 64-bit column, and amounts of money
+# stay below a quadrillion, beyond which exact decimal arithmetic gives up.
+LARGEST_NUMBER = 1e15
+_ID_SEGMENT = re.compile(r"^\d{19,}$")
+
+
+def out_of_range_numbers(query: Iterable[tuple[str, str]], path: str) -> list[str]:
+    """The query parameters (by name) and path segments holding a number too large."""
+    bad = []
+    for name, value in query:
+        try:
+            number = float(value)
+        except ValueError:
+            continue
+        if not abs(number) < LARGEST_NUMBER:  # also NaN and infinities
+            bad.append(name)
+    bad += [f"path segment {seg}" for seg in path.split("/") if _ID_SEGMENT.match(seg)]
+    return bad
+
+
+def install_input_bounds(app: FastAPI) -> None:
+    """Refuse (422) any query date before 1970 or more than ten years ahead, and any
+    number beyond what the stores and the money arithmetic hold, naming the parameter."""
 
     @app.middleware("http")
-    async def _bounded_dates(request: Request, call_next: Any) -> Any:
-        bad = out_of_range_dates(request.query_params.multi_items(), date.today())
-        if bad:
+    async def _bounded_inputs(request: Request, call_next: Any) -> Any:
+        query = request.query_params.multi_items()
+        dates = out_of_range_dates(query, date.today())
+        if dates:
             return _response(
                 422, "Invalid request",
-                f"{', '.join(sorted(set(bad)))}: give a date from {EARLIEST_DATE} to "
+                f"{', '.join(sorted(set(dates)))}: give a date from {EARLIEST_DATE} to "
                 f"{LATEST_YEARS_AHEAD} years from today",
+            )
+        numbers = out_of_range_numbers(query, request.url.path)
+        if numbers:
+            return _response(
+                422, "Invalid request",
+                f"{', '.join(sorted(set(numbers)))}: give a number below {LARGEST_NUMBER:,.0f}",
             )
         return await call_next(request)

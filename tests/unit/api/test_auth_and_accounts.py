@@ -150,6 +150,10 @@ def test_query_dates_far_outside_the_data_are_refused(client: TestClient, home: 
     assert r.status_code == 422 and "as_of" in r.json()["detail"]
     assert r.headers["content-type"].startswith("application/problem+json")
     assert client.get("/api/v1/metrics/cohorts?as_of=2024-06-01", headers=auth).status_code == 200
+    r = client.get("/api/v1/metrics/simulate/cltv?arpa=1e308", headers=auth)
+    assert r.status_code == 422 and "arpa" in r.json()["detail"]
+    r = client.post("/api/v1/tasks/67998459541267001901056/complete", headers=auth)
+    assert r.status_code == 422 and "67998459541267001901056" in r.json()["detail"]
     today = date(2026, 12, 2)
     assert out_of_range_dates([("a", "1969-12-31"), ("b", "1970-01-01"), ("c", "2036-12-02"),
                                ("d", "2036-12-03"), ("e", "not-a-date")], today) == ["a", "d"]
