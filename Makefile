@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOME_DIR ?= helix-data
 
-.PHONY: install demo test test-fast lint bench screenshots clean
+.PHONY: install demo test test-slow lint bench screenshots clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -20,11 +20,12 @@ install: $(STAMP)  ## create .venv and install Helix with its dev tools
 demo: $(STAMP)  ## generate a demo company, import it, run the pipeline, serve on :8000
 	$(BIN)/helix --home $(HOME_DIR) demo
 
-test: $(STAMP)  ## the whole suite, PostgreSQL tests included
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+test: $(STAMP)  ## every suite but the slow ones (browser, schemathesis, decks), PostgreSQL included
+	$(BIN)/pytest -n 2 --dist loadgroup -q -m "not slow" --durations=15
 
-test-fast: $(STAMP)  ## skip the slow suites
-	$(BIN)/pytest -n 2 -q -m "not slow"
+test-slow: $(STAMP)  ## the slow suites; .ci/run runs them after `make test`
+	$(BIN)/pytest -n 2 --dist loadgroup -q -m slow --durations=15
+
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -67,3 +67,14 @@ def once(key: str, build: Any) -> Any:
     if key not in _BUILT:
         _BUILT[key] = build()
     return _BUILT[key]
+
+
+def head_revision() -> str:
+    """The newest packaged migration, which a migrated store must report."""
+    from alembic.script import ScriptDirectory
+
+    from helix.store.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head

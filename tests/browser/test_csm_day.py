@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import Server, screenshot, sign_in, sign_out
 
-pytestmark = pytest.mark.xdist_group("browser")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
 
 
 def _csm_with_tasks(server: Server) -> str:

@@ -32,6 +32,9 @@ from helix.store import (
 )
 from helix.store.db import VERSION_TABLE, alembic_config, open_store
 from helix.store.models import Base
+from tests.helpers import head_revision
+
+HEAD_REVISION = head_revision()
 
 pytestmark = pytest.mark.postgres
 
@@ -49,7 +52,7 @@ def pg_store(postgres_url: str) -> Iterator[AppStore]:
 
 def test_migrates_fresh_database_and_matches_models(pg_store: AppStore, postgres_url: str) -> None:
     assert pg_store.backend == "postgresql"
-    assert pg_store.revision() == "0003"
+    assert pg_store.revision() == HEAD_REVISION
     assert pg_store.engine.url.drivername == "postgresql+psycopg"
     with pg_store.engine.connect() as conn:
         ctx = MigrationContext.configure(
@@ -58,7 +61,7 @@ def test_migrates_fresh_database_and_matches_models(pg_store: AppStore, postgres
         assert compare_metadata(ctx, Base.metadata) == []
     again = open_store(postgres_url)  # idempotent
     try:
-        assert again.revision() == "0003"
+        assert again.revision() == HEAD_REVISION
     finally:
         again.close()
 
@@ -91,7 +94,7 @@ def test_concurrent_first_opens_do_not_race(postgres_url: str) -> None:
     ]
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, results
-    assert [out.strip() for out, _ in results] == ["0003"] * 4
+    assert [out.strip() for out, _ in results] == [HEAD_REVISION] * 4
 
 
 def test_users_and_authentication(pg_store: AppStore) -> None:

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.helpers import once
 
-pytestmark = pytest.mark.xdist_group("schemathesis")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("schemathesis")]
 
 EXAMPLES = int(os.environ.get("HELIX_SCHEMATHESIS_EXAMPLES", "3"))
 HEAVY = r"backtest|proposal|/playbooks/run|drift|forensics/summary|/imports$"

@@ -363,3 +363,6 @@ def test_timeline_pages_merge_everything_in_order(d: Demo, facts: dict[str, Any]
     only = c.get(f"/api/v1/accounts/{mine}/timeline", params={"kind": "note"}).json()["items"]
     assert only and {i["kind"] for i in only} == {"note"}
     assert c.get(f"/api/v1/accounts/{mine}/timeline", params={"cursor": "nope"}).status_code == 400
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

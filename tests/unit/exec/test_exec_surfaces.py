@@ -168,3 +168,6 @@ def test_pages_for_a_viewer_and_a_leader(client: TestClient) -> None:
                     follow_redirects=False)
     assert r.status_code == 303
     assert 'data-gate="board_metrics" data-status="done"' in client.get("/roadmap").text
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from helix.cli.main import app
@@ -58,3 +59,6 @@ def test_flush_without_a_spool_says_so(live_home: Path) -> None:
     assert "nothing was ever received live" in str(result.exception)
     bad = CliRunner().invoke(app, ["--home", str(live_home), "live", "messages", "--state", "lost"])
     assert bad.exit_code != 0
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

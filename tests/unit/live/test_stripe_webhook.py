@@ -322,3 +322,6 @@ def test_malformed_events_and_a_missing_secret(client: TestClient, live_home: Pa
         client, event("evt_n", "customer.subscription.updated", subscription(), ts("2024-05-01"))
     )
     assert r.status_code == 503 and "stripe_webhook_secret" in r.json()["detail"]
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

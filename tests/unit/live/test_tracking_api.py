@@ -298,3 +298,6 @@ def test_helix_run_flushes_the_spool_first(client: TestClient, keys: Keys, live_
     with Platform(Settings.load(live_home)) as p:
         assert flush_spool(p) is not None
         assert p.warehouse.count("events") == 1
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

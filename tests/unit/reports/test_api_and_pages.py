@@ -132,3 +132,6 @@ def test_the_reports_pages(served: Path) -> None:
     qbr = csm.get(f"/reports/qbr/{MINE}")
     assert qbr.status_code == 200 and f"/api/v1/reports/qbr/{MINE}.pptx" in qbr.text
     assert "Narrative written by Helix templates" in qbr.text
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

@@ -196,3 +196,6 @@ def test_bad_targets_and_periods_are_clear(home: Path, tmp_path: Path) -> None:
     cli_json(home, "settings", "set", "board_targets", '{"nrr": "high"}')
     msg = _error(home, "report", "board", "--period", "2025Q3", "--json")
     assert "board_targets.nrr must be a fraction" in msg
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

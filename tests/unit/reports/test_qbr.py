@@ -220,3 +220,6 @@ def test_the_llm_setting_drives_the_deck(home: Path, monkeypatch: pytest.MonkeyP
 
 def test_figures_ignore_thousands_separators() -> None:
     assert figures("$1,200.50 and 3 of 49.") == {"1200.50", "3", "49"}
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

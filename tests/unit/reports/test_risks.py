@@ -6,6 +6,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from helix.config import Settings
 from helix.platform import Platform
 from helix.reports.board import choose_risks
@@ -129,3 +131,6 @@ def test_plans_come_from_open_tasks_and_save_plays(home: Path) -> None:
 
 def test_an_empty_plan_object() -> None:
     assert Plan("x", [], []).to_dict()["exists"] is False
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

@@ -15,12 +15,13 @@ from helix.errors import ConfigError
 from helix.store import AppStore, Role, Setting, User, open_store
 from helix.store.db import VERSION_TABLE, alembic_config, engine_url
 from helix.store.models import Base
+from tests.helpers import head_revision
 
 APP_TABLES = {"users", "api_keys", "account_assignments", "audit_log", "import_runs", "settings", "renewal_overrides",
               "playbooks", "playbook_versions", "playbook_enrolments", "playbook_steps", "tasks",
               "notifications", "deliveries", "contact_preferences", "account_fields", "scheduler_jobs",
               "notes", "success_plans", "success_goals", "success_milestones"}
-HEAD_REVISION = "0005"  # the latest migration
+HEAD_REVISION = head_revision()  # the latest migration
 
 
 def _tables(store: AppStore) -> set[str]:

@@ -248,3 +248,6 @@ def test_cli_notes_and_plans(d: Demo) -> None:
     assert r.exit_code != 0 and "changed since you read it" in str(r.exception)
     r = CliRunner().invoke(app, ["--home", str(d.home), "notes", "list", "no-such-account"])
     assert r.exit_code != 0
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

@@ -305,3 +305,6 @@ def test_an_upload_from_the_page_shows_its_report(company: Company) -> None:
     bad = c.post("/admin/imports", data={"csrf": csrf}, files={"files": ("people.csv", ACCOUNTS)})
     assert bad.status_code == 400 and "people.csv" in bad.text
     assert 'id="imports"' in c.get("/admin/imports").text
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

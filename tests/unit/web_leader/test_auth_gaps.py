@@ -118,3 +118,6 @@ def test_the_first_run_creates_the_first_admin(client: TestClient, empty_home: P
     assert again.status_code == 403
     client.cookies.clear()
     assert client.get("/login").status_code == 200
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow

@@ -295,3 +295,6 @@ def test_accepting_the_proposal_makes_a_new_model_version(company: Company) -> N
         p.release_warehouse()
     stale = company.client.post("/api/v1/health/proposal/accept", headers=admin)
     assert stale.status_code == 409
+
+# builds a demo company or a live server: run by `make test-slow`
+pytestmark = pytest.mark.slow
