@@ -15,15 +15,12 @@ change made meanwhile by someone else is refused (the page says so) instead of l
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 
 from helix.api.deps import PlatformDep, Principal, get_warehouse
 from helix.customer import (
@@ -57,21 +54,6 @@ router = APIRouter(include_in_schema=False)
 TIMELINE_PAGE = 30
 
 
-def vl_json(spec: dict[str, Any]) -> Markup:
-    """A Vega-Lite spec as JSON safe inside ``<script type="application/json">``."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            return float(value)
-        if isinstance(value, date):
-            return value.isoformat()
-        raise TypeError(f"not JSON: {type(value).__name__}")
-
-    text = json.dumps(spec, default=plain)
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-templates.env.filters["vl_json"] = vl_json
 
 
 def _bands(platform: PlatformDep) -> tuple[float, float]:

@@ -17,15 +17,12 @@ in the page, next to a table holding the same numbers.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from markupsafe import Markup
 
 from helix.api.deps import PlatformDep, Principal, get_warehouse
 from helix.api.problems import Problem
@@ -40,21 +37,6 @@ BUCKET_COLOURS = {"committed": "#12b76a", "likely": "#7cd4a3", "at_risk": "#f790
 HORIZONS = (3, 6, 9, 12)
 
 
-def chart_json(spec: dict[str, Any]) -> Markup:
-    """A Vega-Lite spec as JSON safe to place inside ``<script type="application/json">``."""
-    text = json.dumps(spec, default=_plain)
-    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
-
-
-templates.env.filters["chart_json"] = chart_json
 
 
 def _page(

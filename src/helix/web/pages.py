@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import secrets
 from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy import select
 
 from helix.api.deps import (
@@ -40,6 +44,24 @@ from helix.store.models import Notification
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def chart_json(spec: dict[str, Any]) -> Markup:
+    """A Vega-Lite spec as JSON safe inside ``<script type="application/json">`` (the
+    ``chart_json`` filter every page's charts go through; see static/charts.js)."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return float(value)
+        if isinstance(value, date):
+            return value.isoformat()
+        raise TypeError(f"not JSON: {type(value).__name__}")
+
+    text = json.dumps(spec, default=plain)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+templates.env.filters["chart_json"] = chart_json
 router = APIRouter(include_in_schema=False)
 
 
