@@ -46,7 +46,9 @@ ACCOUNTS = 1_000
 SINGLE_EVENTS = 2_000
 _SERVE = (
     "import sys, uvicorn; from helix.api.app import create_app; from helix.config import Settings; "
-    "uvicorn.run(create_app(Settings.load(sys.argv[1])), host='127.0.0.1', port=int(sys.argv[2]), "
+    "from helix.api.lease import SERVE_HOLD_SECONDS; "
+    "uvicorn.run(create_app(Settings.load(sys.argv[1]), hold_warehouse_s=SERVE_HOLD_SECONDS), "
+    "host='127.0.0.1', port=int(sys.argv[2]), "
     "log_level='warning')"
 )
 

@@ -12,7 +12,9 @@ Cases (sizes can be cut with --quick):
 * every shipped playbook evaluated and executed over 100k accounts, with a pandas
   baseline for the edge triggers (bench_playbooks.py);
 * live ingestion: Segment batches into a real server, accepted and flushed, with
-  single-event requests and the file importer as baselines (bench_live_ingest.py).
+  single-event requests and the file importer as baselines (bench_live_ingest.py);
+* the portfolio and Customer 360 pages at 100k accounts under 20 users, with one user
+  as the baseline (bench_web.py).
 
 ``--cases import,metrics,...`` runs only the named groups (all by default).
 
@@ -34,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).parent
-GROUPS = ("import", "demo", "metrics", "health", "predict", "playbooks", "live")
+GROUPS = ("import", "demo", "metrics", "health", "predict", "playbooks", "live", "web")
 
 
 def _failure(stderr: str, returncode: int) -> list[str]:
@@ -123,6 +125,14 @@ def live_cases(sizes: list[int]) -> list[dict]:
     return out
 
 
+def web_cases(sizes: list[int]) -> list[dict]:
+    out = []
+    for n in sizes:
+        print(f"web pages under load, {n:,} accounts ...", file=sys.stderr, flush=True)
+        out.append({"case": "web", **_run(["bench/bench_web.py", "--accounts", str(n)])})
+    return out
+
+
 def metrics_cases(sizes: list[int]) -> list[dict]:
     if not (HERE / "bench_metrics.py").exists():
         return []
@@ -148,6 +158,7 @@ def main() -> None:
     predict_sizes = [1_000] if args.quick else [100_000]
     playbook_sizes = [5_000] if args.quick else [10_000, 100_000]
     live_sizes = [20_000] if args.quick else [20_000, 100_000]
+    web_sizes = [2_000] if args.quick else [100_000]
     groups = {
         "import": lambda: import_cases(import_sizes),
         "demo": lambda: demo_cases(demo_sizes),
@@ -156,6 +167,7 @@ def main() -> None:
         "predict": lambda: predict_cases(predict_sizes),
         "playbooks": lambda: playbook_cases(playbook_sizes),
         "live": lambda: live_cases(live_sizes),
+        "web": lambda: web_cases(web_sizes),
     }
     t0 = time.perf_counter()
     report = {

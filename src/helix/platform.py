@@ -51,6 +51,11 @@ class Platform:
         store = self.store
         return {"warehouse": repr(wh), "app_store": repr(store), "home": str(self.settings.home)}
 
+    @property
+    def holds_warehouse(self) -> bool:
+        """Whether the warehouse is open in this process now."""
+        return self._warehouse is not None
+
     def release_warehouse(self) -> None:
         """Close an embedded (DuckDB file) warehouse so that other processes can open it.
 

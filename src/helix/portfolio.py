@@ -1,7 +1,8 @@
 """The portfolio: which accounts a person sees, with their commercial state, health and risk.
 
-Reads what `helix run` writes: ``account_summary`` (ARR, segment, renewal), the daily
-``health_scores`` history (the latest colour and score, and the trend) and the
+Reads what `helix run` writes: ``account_summary`` (ARR, segment, renewal),
+``health_recent`` (the latest colour and score, and the trend: a slice of the daily
+``health_scores`` history) and the
 ``predictions`` of the active churn model (the latest churn probability). A CSM sees
 their own book; leaders, admins and viewers see every account.
 
@@ -28,7 +29,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,6 +38,7 @@ import ibis
 import ibis.expr.types as ir
 
 from helix.errors import UserError
+from helix.health.history import RECENT_WEEKS
 from helix.warehouse import Warehouse
 
 __all__ = [
@@ -60,7 +62,7 @@ __all__ = [
 CHURN_HORIZON_DAYS = 90
 HIGH_RISK = 0.30
 MEDIUM_RISK = 0.10
-TREND_WEEKS = 12
+TREND_WEEKS = RECENT_WEEKS
 """The health trend shows the score every 7 days over this many weeks."""
 
 COLOURS = ("red", "yellow", "green")
@@ -214,19 +216,39 @@ def _churn(pr: ir.Table) -> ir.Table:
     return pr.filter((pr.target == "churn") & (pr.horizon_days == CHURN_HORIZON_DAYS))
 
 
+def _health_table(wh: Warehouse) -> str | None:
+    """Where the current health and its trend are read: ``health_recent`` (the slice of
+    the history `helix run` keeps for this page), or the whole ``health_scores`` history
+    of a warehouse whose health stage has not written that slice yet."""
+    if wh.has_table("health_recent"):
+
+        def size() -> ir.Table:
+            t = wh.table("health_recent")
+            return t.aggregate(n=t.count())
+
+        if wh.query("portfolio.recent_rows", size).column("n")[0].as_py():
+            return "health_recent"
+    return "health_scores" if wh.has_table("health_scores") else None
+
+
 def _dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
     """The as-of date of the last run and the latest health and churn-prediction dates,
     read in one query."""
-    summary = wh.table("account_summary")
-    meta = summary.aggregate(as_of=summary.as_of.max())
-    has_health, has_predictions = wh.has_table("health_scores"), wh.has_table("predictions")
-    if has_health:
-        hs = wh.table("health_scores")
-        meta = meta.cross_join(hs.aggregate(health_date=hs.score_date.max()))
-    if has_predictions:
-        churn = _churn(wh.table("predictions"))
-        meta = meta.cross_join(churn.aggregate(prediction_date=churn.score_date.max()))
-    row = meta.to_pyarrow().to_pylist()[0]
+    health, has_predictions = _health_table(wh), wh.has_table("predictions")
+
+    def meta_of() -> ir.Table:
+        summary = wh.table("account_summary")
+        meta = summary.aggregate(as_of=summary.as_of.max())
+        if health is not None:
+            hs = wh.table(health)
+            meta = meta.cross_join(hs.aggregate(health_date=hs.score_date.max()))
+        if has_predictions:
+            churn = _churn(wh.table("predictions"))
+            meta = meta.cross_join(churn.aggregate(prediction_date=churn.score_date.max()))
+        return meta
+
+    key = f"portfolio.dates.{health}.{int(has_predictions)}"
+    row = wh.query(key, meta_of).to_pylist()[0]
     return (
         _as_date(row["as_of"]),
         _as_date(row.get("health_date")),
@@ -234,12 +256,15 @@ def _dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
     )
 
 
-def _base(wh: Warehouse) -> _Base:
-    """account_summary with the latest health and churn prediction of every account."""
-    as_of, health_date, prediction_date = _dates(wh)
+def _joined(
+    wh: Warehouse, health_date: ir.Value | None, prediction_date: ir.Value | None
+) -> ir.Table:
+    """account_summary with the health and churn prediction of the given dates (null
+    columns where there is no such date)."""
     t = wh.table("account_summary")
-    if health_date is not None:
-        hs = wh.table("health_scores")
+    health = _health_table(wh)
+    if health_date is not None and health is not None:
+        hs = wh.table(health)
         latest = hs.filter(hs.score_date == health_date).select(
             "account_id", health_score=hs.score, health_color=hs.color
         )
@@ -258,22 +283,65 @@ def _base(wh: Warehouse) -> _Base:
         )
     else:
         t = t.mutate(churn_probability=ibis.null("float64"))
-    return _Base(t, as_of, health_date, prediction_date)
+    return t
+
+
+def _base(wh: Warehouse) -> _Base:
+    """account_summary with the latest health and churn prediction of every account."""
+    as_of, health_date, prediction_date = _dates(wh)
+    return _Base(_joined(wh, health_date, prediction_date), as_of, health_date, prediction_date)
+
+
+_TEXT_FILTERS = ("book_owner", "owner", "query", "tier", "segment")
+"""The filters whose values are bound as query parameters (the rest shape the query)."""
+
+
+def _first_page(
+    wh: Warehouse, base: _Base, f: PortfolioFilter, sort: str, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """The rows of a page without a cursor (``limit + 1`` of them, with ``_total``):
+    compiled once per shape, the filter values and dates bound as parameters."""
+    params: dict[str, Any] = {
+        k: v
+        for k in _TEXT_FILTERS
+        if (v := getattr(f, k)) is not None and (k == "book_owner" or v != "")
+    }
+    if base.health_date is not None:
+        params["health_date"] = base.health_date
+    if base.prediction_date is not None:
+        params["prediction_date"] = base.prediction_date
+    fixed = replace(f, **{k: None for k in _TEXT_FILTERS})
+
+    def page(**p: Any) -> ir.Table:
+        symbolic = replace(fixed, **{k: p[k] for k in _TEXT_FILTERS if k in p})
+        joined = _joined(wh, p.get("health_date"), p.get("prediction_date"))
+        t = _filtered(_Base(joined, base.as_of, None, None), symbolic)
+        counted = t.mutate(_total=t.account_id.count().over(ibis.window()))  # total, same query
+        return counted.order_by(_order(counted, sort)).limit(limit + 1, offset=offset)
+
+    source = _health_table(wh)
+    shape = f"{fixed.fingerprint()}.{sorted(params)}.{sort}.{limit}.{offset}.{base.as_of}.{source}"
+    return wh.query(f"portfolio.page.{shape}", page, **params).to_pylist()
+
+
+def _given(value: Any) -> bool:
+    """A filter value was given (an Ibis parameter always is; an empty string is not)."""
+    return value is not None and not (isinstance(value, str) and not value)
 
 
 def _filtered(base: _Base, f: PortfolioFilter) -> ir.Table:
     t = base.expr
     if f.book_owner is not None:
         t = t.filter(t.owner_email.lower() == f.book_owner.lower())
-    if f.owner:
+    if _given(f.owner):
         t = t.filter(t.owner_email.lower() == f.owner.lower())
     if f.active_only:
         t = t.filter(t.active == 1)
-    if f.tier:
+    if _given(f.tier):
         t = t.filter(t.tier == f.tier)
-    if f.segment:
+    if _given(f.segment):
         t = t.filter(t.segment == f.segment)
-    if f.query:
+    if _given(f.query):
         needle = f.query.lower()
         t = t.filter(t.name.lower().contains(needle) | t.account_id.lower().contains(needle))
     if f.color == "none":
@@ -424,14 +492,23 @@ def _trends(wh: Warehouse, ids: list[str], latest: date | None) -> dict[str, lis
     """Each account's health score every 7 days over :data:`TREND_WEEKS` weeks, oldest first."""
     if latest is None or not ids:
         return {}
-    hs = wh.table("health_scores")
     start = latest - timedelta(days=7 * TREND_WEEKS)
-    rows = (
-        hs.filter(hs.account_id.isin(ids) & (hs.score_date >= start) & (hs.score_date <= latest))
-        .select("account_id", "score_date", "score", "color")
-        .to_pyarrow()
-        .to_pylist()
-    )
+
+    health = _health_table(wh)
+    if health is None:
+        return {}
+
+    def points(start: Any, latest: Any, **wanted: Any) -> ir.Table:
+        hs = wh.table(health)
+        mine = hs.account_id.isin(list(wanted.values()))
+        return hs.filter(mine & (hs.score_date >= start) & (hs.score_date <= latest)).select(
+            "account_id", "score_date", "score", "color"
+        )
+
+    wanted = {f"id{i}": a for i, a in enumerate(ids)}
+    rows = wh.query(
+        f"portfolio.trends.{health}.{len(ids)}", points, start=start, latest=latest, **wanted
+    ).to_pylist()
     rows = [r for r in rows if (latest - _as_date(r["score_date"])).days % 7 == 0]  # type: ignore[operator]
     rows.sort(key=lambda r: (r["account_id"], r["score_date"]))
     out: dict[str, list[dict[str, Any]]] = {}
@@ -516,14 +593,14 @@ def list_accounts(
     )
     base = _base(wh)
     t = _filtered(base, f)
-    counted = t.mutate(_total=t.account_id.count().over(ibis.window()))  # total, same query
-    page_expr = counted
     if cursor:
         values, last_id = decode_cursor(cursor, sort, f.fingerprint())
+        counted = t.mutate(_total=t.account_id.count().over(ibis.window()))  # total, same query
         page_expr = counted.filter(_after(counted, sort, values, last_id))
         offset = 0
-    page_expr = page_expr.order_by(_order(page_expr, sort)).limit(limit + 1, offset=offset)
-    rows = page_expr.to_pyarrow().to_pylist()
+        rows = page_expr.order_by(_order(page_expr, sort)).limit(limit + 1).to_pyarrow().to_pylist()
+    else:
+        rows = _first_page(wh, base, f, sort, limit, offset)
     # past the end (or nothing matches), the total is counted on its own
     total = int(rows[0]["_total"]) if rows else int(t.count().to_pyarrow().as_py())
     for r in rows:
@@ -579,12 +656,20 @@ def iter_accounts(
 
 def portfolio_choices(wh: Warehouse, book_owner: str | None = None) -> dict[str, list[str]]:
     """The segments, tiers and owners present (for the filter menus), in the caller's book."""
-    t = wh.table("account_summary")
-    if book_owner is not None:
-        t = t.filter(t.owner_email.lower() == book_owner.lower())
+
+    def present(column: str) -> Callable[..., ir.Table]:
+        def values(**p: Any) -> ir.Table:
+            t = wh.table("account_summary")
+            if "owner" in p:
+                t = t.filter(t.owner_email.lower() == p["owner"].lower())
+            return t.select(column).distinct()
+
+        return values
+
+    params = {"owner": book_owner} if book_owner is not None else {}
     out: dict[str, list[str]] = {}
     for column in ("segment", "tier", "owner_email"):
-        values = t.select(column).distinct().to_pyarrow()[column].to_pylist()
-        out[column] = sorted(v for v in values if v)
+        got = wh.query(f"portfolio.choices.{column}.{bool(params)}", present(column), **params)
+        out[column] = sorted(v for v in got[column].to_pylist() if v)
     return out
 

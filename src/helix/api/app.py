@@ -36,10 +36,17 @@ def session_secret(settings: Settings) -> str:
 
 
 def create_app(
-    settings: Settings, *, secure_cookies: bool = False, scheduler: bool = False
+    settings: Settings,
+    *,
+    secure_cookies: bool = False,
+    scheduler: bool = False,
+    hold_warehouse_s: float = 0.0,
 ) -> FastAPI:
     """Build the Helix app for one data directory; with ``scheduler`` (what ``helix serve``
-    asks for) the playbook schedule runs in the background while the app serves."""
+    asks for) the playbook schedule runs in the background while the app serves.
+    ``hold_warehouse_s``: keep an embedded warehouse file open this long after the last
+    request (:mod:`helix.api.lease`; 0 releases it after every request)."""
+    from helix.api.lease import Lease
     from helix.api.routes import accounts
     from helix.web import nav, pages
 
@@ -49,7 +56,8 @@ def create_app(
 
     with platform.store.session() as session:  # the shipped playbooks, once
         ensure_setup(session, actor="system")
-    platform.release_warehouse()  # opened again by each request that needs it
+    platform.release_warehouse()  # opened again by the first request that needs it
+    lease = Lease(platform, hold_warehouse_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -58,7 +66,9 @@ def create_app(
             from helix.playbooks.scheduler import start_scheduler
 
             background = start_scheduler(platform)
+        lease.start()
         yield
+        lease.stop()
         if background is not None:
             background.shutdown(wait=False)
         platform.close()
@@ -73,6 +83,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.platform = platform
+    app.state.lease = lease  # kept alive with the app (the registry holds it weakly)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(settings),

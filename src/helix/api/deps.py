@@ -7,13 +7,13 @@ people use the session cookie set by the login page.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from helix.api.lease import WAREHOUSE_LOCK, lease_of
 from helix.api.problems import Problem
 from helix.platform import Platform
 from helix.store import Role, Scope, get_user_by_email, verify_key
@@ -30,18 +30,16 @@ def get_platform(request: Request) -> Platform:
 
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 
-_WAREHOUSE_LOCK = threading.Lock()
+_WAREHOUSE_LOCK = WAREHOUSE_LOCK  # the name the live service and the scheduler import
 
 
 def get_warehouse(platform: PlatformDep) -> Iterator[Warehouse]:
     """The warehouse, used by one request at a time (an embedded DuckDB connection is not
-    safe to share between threads), and released after it so that `helix import` and
+    safe to share between threads), and let go of between bursts of requests or when
+    another process waits for it (:mod:`helix.api.lease`), so that `helix import` and
     `helix run` can write while the app is serving."""
-    with _WAREHOUSE_LOCK:
-        try:
-            yield platform.warehouse
-        finally:
-            platform.release_warehouse()
+    with lease_of(platform).use() as wh:
+        yield wh
 
 
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]

@@ -29,7 +29,8 @@ def serve_app(settings: object, *, host: str, port: int) -> None:
     import uvicorn
 
     from helix.api.app import create_app
+    from helix.api.lease import SERVE_HOLD_SECONDS
 
-    app = create_app(settings, scheduler=True)  # type: ignore[arg-type]
+    app = create_app(settings, scheduler=True, hold_warehouse_s=SERVE_HOLD_SECONDS)  # type: ignore[arg-type]
     err.print(f"Helix is serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")

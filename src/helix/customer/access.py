@@ -41,7 +41,11 @@ def find_account(wh: Warehouse, account_id: str, book_owner: str | None) -> dict
         )
         if c in t.columns
     ]
-    rows = t.filter(t.account_id == account_id).select(*cols).to_pyarrow().to_pylist()
+
+    def of(account_id: Any) -> Any:
+        return t.filter(t.account_id == account_id).select(*cols)
+
+    rows = wh.query("account.find", of, account_id=account_id).to_pylist()
     if not rows:
         raise not_found(account_id)
     row = rows[0]

@@ -38,8 +38,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    return [{k: _plain(v) for k, v in r.items()} for r in expr.to_pyarrow().to_pylist()]
+def _rows(table: Any) -> list[dict[str, Any]]:
+    """Rows of an Arrow table (or an Ibis expression) with money and dates made plain."""
+    data = table if hasattr(table, "to_pylist") else table.to_pyarrow()
+    return [{k: _plain(v) for k, v in r.items()} for r in data.to_pylist()]
 
 
 def _json_list(text: str | None) -> list[Any]:
@@ -57,8 +59,11 @@ def customer_header(wh: Warehouse, account: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: _plain(v) for k, v in account.items()}
     summary: dict[str, Any] = {}
     if wh.has_table("account_summary"):
-        t = wh.table("account_summary")
-        got = _rows(t.filter(t.account_id == account_id))
+        def summary_of(account_id: Any) -> Any:
+            t = wh.table("account_summary")
+            return t.filter(t.account_id == account_id)
+
+        got = _rows(wh.query("c360.summary", summary_of, account_id=account_id))
         summary = got[0] if got else {}
     for key in (
         "mrr",
@@ -80,26 +85,30 @@ def customer_header(wh: Warehouse, account: dict[str, Any]) -> dict[str, Any]:
     )
     out["plans"] = []
     if wh.has_table("subscriptions") and as_of is not None:
-        s = wh.table("subscriptions")
-        live = s.filter(
-            (s.account_id == account_id)
-            & (s.start_date <= as_of)
-            & (s.end_date.isnull() | (s.end_date > as_of))
-        )
-        plans = _rows(
-            live.group_by(["product", "plan"])
-            .aggregate(mrr=live.mrr.sum())
-            .order_by(ibis.desc("mrr"))
-        )
+        def plans_of(account_id: Any, as_of: Any) -> Any:
+            s = wh.table("subscriptions")
+            live = s.filter(
+                (s.account_id == account_id)
+                & (s.start_date <= as_of)
+                & (s.end_date.isnull() | (s.end_date > as_of))
+            )
+            return (
+                live.group_by(["product", "plan"])
+                .aggregate(mrr=live.mrr.sum())
+                .order_by(ibis.desc("mrr"))
+            )
+
+        plans = _rows(wh.query("c360.plans", plans_of, account_id=account_id, as_of=as_of))
         out["plans"] = [
             f"{p['product']} {p['plan']}".strip() if p["plan"] else p["product"] for p in plans
         ]
     out["health"] = None
     if wh.has_table("health_scores"):
-        h = wh.table("health_scores")
-        rows = _rows(
-            h.filter(h.account_id == account_id).order_by(ibis.desc("score_date")).limit(1)
-        )
+        def latest_health(account_id: Any) -> Any:
+            h = wh.table("health_scores")
+            return h.filter(h.account_id == account_id).order_by(ibis.desc("score_date")).limit(1)
+
+        rows = _rows(wh.query("c360.health", latest_health, account_id=account_id))
         if rows:
             r = rows[0]
             groups = json.loads(r["group_scores"] or "{}")
@@ -114,13 +123,16 @@ def customer_header(wh: Warehouse, account: dict[str, Any]) -> dict[str, Any]:
             }
     out["churn"] = None
     if wh.has_table("predictions"):
-        p = wh.table("predictions")
-        mine = p.filter(
-            (p.account_id == account_id)
-            & (p.target == "churn")
-            & (p.horizon_days == CHURN_HORIZON_DAYS)
-        )
-        rows = _rows(mine.order_by(ibis.desc("score_date")).limit(1))
+        def latest_churn(account_id: Any) -> Any:
+            p = wh.table("predictions")
+            mine = p.filter(
+                (p.account_id == account_id)
+                & (p.target == "churn")
+                & (p.horizon_days == CHURN_HORIZON_DAYS)
+            )
+            return mine.order_by(ibis.desc("score_date")).limit(1)
+
+        rows = _rows(wh.query("c360.churn", latest_churn, account_id=account_id))
         if rows:
             r = rows[0]
             out["churn"] = {
@@ -138,11 +150,14 @@ def health_history(wh: Warehouse, account_id: str, *, days: int = 365) -> list[d
     """The daily health score and colour over the last ``days`` days of history, oldest first."""
     if not wh.has_table("health_scores"):
         return []
-    h = wh.table("health_scores")
-    mine = h.filter(h.account_id == account_id)
-    rows = _rows(
-        mine.order_by(ibis.desc("score_date")).limit(days).select("score_date", "score", "color")
-    )
+
+    def history(account_id: Any) -> Any:
+        h = wh.table("health_scores")
+        mine = h.filter(h.account_id == account_id)
+        latest_first = mine.order_by(ibis.desc("score_date")).limit(days)
+        return latest_first.select("score_date", "score", "color")
+
+    rows = _rows(wh.query(f"c360.history.{days}", history, account_id=account_id))
     rows.reverse()
     for r in rows:
         r["score"] = round(float(r["score"]), 1) if r["score"] is not None else None
@@ -158,15 +173,27 @@ def usage_weekly(
         return []
     monday = as_of - timedelta(days=as_of.weekday())
     start = monday - timedelta(weeks=weeks - 1)
-    e = wh.table("events")
-    mine = e.filter(
-        (e.account_id == account_id)
-        & (e.event_time >= datetime.combine(start, datetime.min.time()))
-        & (e.event_time < datetime.combine(as_of + timedelta(days=1), datetime.min.time()))
-    )
-    week = mine.event_time.truncate("W").cast("date").name("week")
-    agg = mine.group_by(week).aggregate(events=mine.count(), users=mine.user_id.nunique())
-    got = {r["week"]: r for r in _rows(agg)}
+
+    def weekly(account_id: Any, start: Any, end: Any) -> Any:
+        e = wh.table("events")
+        mine = e.filter(
+            (e.account_id == account_id) & (e.event_time >= start) & (e.event_time < end)
+        )
+        week = mine.event_time.truncate("W").cast("date").name("week")
+        return mine.group_by(week).aggregate(events=mine.count(), users=mine.user_id.nunique())
+
+    got = {
+        r["week"]: r
+        for r in _rows(
+            wh.query(
+                "c360.usage_weekly",
+                weekly,
+                account_id=account_id,
+                start=datetime.combine(start, datetime.min.time()),
+                end=datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
+            )
+        )
+    }
     out = []
     for k in range(weeks):
         w = (start + timedelta(weeks=k)).isoformat()
@@ -179,7 +206,6 @@ def subscriptions(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
     """The account's subscription rows, latest start first (money rounded to the cent)."""
     if not wh.has_table("subscriptions"):
         return []
-    s = wh.table("subscriptions")
     cols = [
         "subscription_id",
         "product",
@@ -191,11 +217,16 @@ def subscriptions(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
         "currency",
         "contract_end_date",
     ]
-    return _rows(
-        s.filter(s.account_id == account_id)
-        .select(*cols)
-        .order_by([ibis.desc("start_date"), "subscription_id"])
-    )
+
+    def of(account_id: Any) -> Any:
+        s = wh.table("subscriptions")
+        return (
+            s.filter(s.account_id == account_id)
+            .select(*cols)
+            .order_by([ibis.desc("start_date"), "subscription_id"])
+        )
+
+    return _rows(wh.query("c360.subscriptions", of, account_id=account_id))
 
 
 def mrr_movements(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
@@ -203,7 +234,6 @@ def mrr_movements(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
     contraction, churn, reactivation), latest first."""
     if not wh.has_table("mrr_movements"):
         return []
-    m = wh.table("mrr_movements")
     cols = [
         "month",
         "movement",
@@ -217,11 +247,16 @@ def mrr_movements(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
         "churned_mrr",
         "churn_date",
     ]
-    rows = _rows(
-        m.filter((m.account_id == account_id) & (m.movement != "none"))
-        .select(*cols)
-        .order_by(ibis.desc("month"))
-    )
+
+    def of(account_id: Any) -> Any:
+        m = wh.table("mrr_movements")
+        return (
+            m.filter((m.account_id == account_id) & (m.movement != "none"))
+            .select(*cols)
+            .order_by(ibis.desc("month"))
+        )
+
+    rows = _rows(wh.query("c360.movements", of, account_id=account_id))
     for r in rows:
         r["change"] = round((r["end_mrr"] or 0) - (r["start_mrr"] or 0), 2)
     return rows
@@ -231,17 +266,23 @@ def contacts(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
     """The account's contacts with their role, start and end, and their last activity."""
     if not wh.has_table("contacts"):
         return []
-    c = wh.table("contacts")
     cols = ["contact_id", "name", "email", "title", "role", "started_at", "ended_at"]
-    mine = c.filter(c.account_id == account_id).select(*cols)
-    rows = _rows(mine.order_by(["name", "contact_id"]))
-    if wh.has_table("activities") and rows:
+
+    def people(account_id: Any) -> Any:
+        c = wh.table("contacts")
+        return c.filter(c.account_id == account_id).select(*cols).order_by(["name", "contact_id"])
+
+    def last_touch(account_id: Any) -> Any:
         a = wh.table("activities")
-        last = _rows(
+        return (
             a.filter((a.account_id == account_id) & a.contact_id.notnull())
             .group_by("contact_id")
             .aggregate(last_activity_at=a.occurred_at.max())
         )
+
+    rows = _rows(wh.query("c360.contacts", people, account_id=account_id))
+    if wh.has_table("activities") and rows:
+        last = _rows(wh.query("c360.last_touch", last_touch, account_id=account_id))
         by = {r["contact_id"]: r["last_activity_at"] for r in last}
         for r in rows:
             r["last_activity_at"] = by.get(r["contact_id"])

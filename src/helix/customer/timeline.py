@@ -21,8 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import ibis
@@ -67,15 +68,20 @@ def decode_cursor(cursor: str) -> _Cursor:
     return _Cursor(at, kind, item_id)
 
 
-def _after_expr(at: ir.Value, item_id: ir.Value, kind: str, c: _Cursor | None) -> ir.BooleanValue:
-    """Rows of a one-kind source strictly after the cursor (time desc, kind, id asc)."""
-    if c is None:
+def _after_expr(
+    at: ir.Value, item_id: ir.Value, shape: str, cur: dict[str, Any]
+) -> ir.BooleanValue:
+    """Rows of a one-kind source strictly after the cursor (time desc, kind, id asc):
+    ``shape`` says how the source's kind compares with the cursor's (``first``: no
+    cursor; ``le``: a later kind, so the cursor's own time is still ahead; ``lt``: an
+    earlier kind; ``eq``: the same kind, ordered by id within the cursor's time)."""
+    if shape == "first":
         return ibis.literal(True)
-    if kind > c.kind:
-        return at <= c.at
-    if kind < c.kind:
-        return at < c.at
-    return (at < c.at) | ((at == c.at) & (item_id > c.id))
+    if shape == "le":
+        return at <= cur["c_at"]
+    if shape == "lt":
+        return at < cur["c_at"]
+    return (at < cur["c_at"]) | ((at == cur["c_at"]) & (item_id > cur["c_id"]))
 
 
 def _is_after(item: dict[str, Any], c: _Cursor | None) -> bool:
@@ -105,27 +111,61 @@ def _item(
 
 
 def _fetch(
-    expr: ir.Table, at: str, id_col: str, kind: str, c: _Cursor | None, n: int
+    wh: Warehouse,
+    source: Callable[[ir.StringValue], ir.Table],
+    account_id: str,
+    at: str,
+    id_col: str,
+    kind: str,
+    c: _Cursor | None,
+    n: int,
 ) -> list[dict[str, Any]]:
-    q = expr.filter(_after_expr(expr[at], expr[id_col], kind, c))
-    return q.order_by([ibis.desc(at), id_col]).limit(n).to_pyarrow().to_pylist()
+    """The first ``n`` rows of one source after the cursor, newest first (compiled once
+    per source, cursor shape and ``n``; the account and the cursor are bound)."""
+    shape = "first" if c is None else ("le" if kind > c.kind else "lt" if kind < c.kind else "eq")
+
+    def page(account_id: Any, **cur: Any) -> ir.Table:
+        expr = source(account_id)
+        q = expr.filter(_after_expr(expr[at], expr[id_col], shape, cur))
+        return q.order_by([ibis.desc(at), id_col]).limit(n)
+
+    cur: dict[str, Any] = {} if c is None else {"c_at": c.at}
+    if shape == "eq":
+        cur["c_id"] = c.id  # type: ignore[union-attr]
+    return wh.query(f"timeline.{kind}.{shape}.{n}", page, account_id=account_id, **cur).to_pylist()
 
 
 def _usage(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[dict[str, Any]]:
-    e = wh.table("events")
-    mine = e.filter(e.account_id == account_id)
-    per = mine.group_by(day=mine.event_time.truncate("D"), event_type=mine.event_type).aggregate(
-        n=mine.count(), last=mine.event_time.max()
-    )
-    daily = mine.group_by(day=mine.event_time.truncate("D")).aggregate(
-        at=mine.event_time.max(), events=mine.count(), users=mine.user_id.nunique()
-    )
-    daily = daily.mutate(item_id=daily.day.cast("date").cast("string"))
-    days = _fetch(daily, "at", "item_id", "usage", c, n)
+    def mine(account_id: Any) -> ir.Table:
+        e = wh.table("events")
+        return e.filter(e.account_id == account_id)
+
+    def daily(account_id: Any) -> ir.Table:
+        m = mine(account_id)
+        d = m.group_by(day=m.event_time.truncate("D")).aggregate(
+            at=m.event_time.max(), events=m.count(), users=m.user_id.nunique()
+        )
+        return d.mutate(item_id=d.day.cast("date").cast("string"))
+
+    def per_type(account_id: Any, first: Any, last: Any) -> ir.Table:
+        m = mine(account_id)
+        m = m.filter((m.event_time >= first) & (m.event_time < last))
+        return m.group_by(day=m.event_time.truncate("D"), event_type=m.event_type).aggregate(
+            n=m.count()
+        )
+
+    days = _fetch(wh, daily, account_id, "at", "item_id", "usage", c, n)
     if not days:
         return []
-    wanted = [d["day"] for d in days]
-    types = per.filter(per.day.isin(wanted)).to_pyarrow().to_pylist()
+    wanted = {d["day"] for d in days}
+    types = [
+        r
+        for r in wh.query(
+            "timeline.usage_types", per_type, account_id=account_id,
+            first=min(wanted), last=max(wanted) + timedelta(days=1),
+        ).to_pylist()
+        if r["day"] in wanted
+    ]
     by_day: dict[Any, list[tuple[str, int]]] = {}
     for r in types:
         by_day.setdefault(r["day"], []).append((r["event_type"], int(r["n"])))
@@ -149,6 +189,16 @@ def _usage(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[di
     return out
 
 
+def _of(wh: Warehouse, table: str) -> Callable[[Any], ir.Table]:
+    """The rows of one account in ``table``."""
+
+    def rows(account_id: Any) -> ir.Table:
+        t = wh.table(table)
+        return t.filter(t.account_id == account_id)
+
+    return rows
+
+
 def _warehouse_items(
     wh: Warehouse, account_id: str, c: _Cursor | None, n: int
 ) -> list[dict[str, Any]]:
@@ -156,10 +206,7 @@ def _warehouse_items(
     if wh.has_table("events"):
         out += _usage(wh, account_id, c, n)
     if wh.has_table("tickets"):
-        t = wh.table("tickets")
-        rows = _fetch(
-            t.filter(t.account_id == account_id), "created_at", "ticket_id", "ticket", c, n
-        )
+        rows = _fetch(wh, _of(wh, "tickets"), account_id, "created_at", "ticket_id", "ticket", c, n)
         for r in rows:
             state = r["status"] or ("resolved" if r["resolved_at"] else "open")
             out.append(
@@ -176,9 +223,9 @@ def _warehouse_items(
                 )
             )
     if wh.has_table("survey_responses"):
-        s = wh.table("survey_responses")
         rows = _fetch(
-            s.filter(s.account_id == account_id), "responded_at", "response_id", "survey", c, n
+            wh, _of(wh, "survey_responses"), account_id, "responded_at", "response_id", "survey",
+            c, n,
         )
         for r in rows:
             out.append(
@@ -195,9 +242,8 @@ def _warehouse_items(
                 )
             )
     if wh.has_table("activities"):
-        a = wh.table("activities")
         rows = _fetch(
-            a.filter(a.account_id == account_id), "occurred_at", "activity_id", "activity", c, n
+            wh, _of(wh, "activities"), account_id, "occurred_at", "activity_id", "activity", c, n
         )
         for r in rows:
             title = r["kind"].upper() if r["kind"] == "qbr" else r["kind"].capitalize()
@@ -215,12 +261,14 @@ def _warehouse_items(
                 )
             )
     if wh.has_table("health_events"):
-        h = wh.table("health_events")
-        mine = h.filter(h.account_id == account_id)
-        mine = mine.mutate(
-            at=mine.event_date.cast("timestamp"), item_id=mine.event_date.cast("string")
-        )
-        for r in _fetch(mine, "at", "item_id", "health", c, n):
+        def health(account_id: Any) -> ir.Table:
+            h = wh.table("health_events")
+            mine = h.filter(h.account_id == account_id)
+            return mine.mutate(
+                at=mine.event_date.cast("timestamp"), item_id=mine.event_date.cast("string")
+            )
+
+        for r in _fetch(wh, health, account_id, "at", "item_id", "health", c, n):
             out.append(
                 _item(
                     r["at"],
@@ -234,10 +282,12 @@ def _warehouse_items(
                 )
             )
     if wh.has_table("mrr_movements"):
-        m = wh.table("mrr_movements")
-        mine = m.filter((m.account_id == account_id) & (m.movement != "none"))
-        mine = mine.mutate(at=mine.month.cast("timestamp"), item_id=mine.month.cast("string"))
-        for r in _fetch(mine, "at", "item_id", "revenue", c, n):
+        def revenue(account_id: Any) -> ir.Table:
+            m = wh.table("mrr_movements")
+            mine = m.filter((m.account_id == account_id) & (m.movement != "none"))
+            return mine.mutate(at=mine.month.cast("timestamp"), item_id=mine.month.cast("string"))
+
+        for r in _fetch(wh, revenue, account_id, "at", "item_id", "revenue", c, n):
             change = float(r["end_mrr"] or 0) - float(r["start_mrr"] or 0)
             out.append(
                 _item(

@@ -26,7 +26,7 @@ from helix.signals import Sources, compute_signals, scoring_dates, update_text_s
 from helix.signals.dates import batches, catch_up_dates
 from helix.warehouse import Warehouse
 from helix.warehouse.connection import utcnow
-from helix.warehouse.schema import ACCOUNT_SIGNALS, HEALTH_EVENTS, HEALTH_SCORES
+from helix.warehouse.schema import ACCOUNT_SIGNALS, HEALTH_EVENTS, HEALTH_RECENT, HEALTH_SCORES
 
 __all__ = ["update_signals", "update_scores", "drivers_between", "MAX_BACKFILL_DAYS"]
 
@@ -283,6 +283,22 @@ def update_scores(
         counts[HEALTH_SCORES.name] += n_scores
         counts[HEALTH_EVENTS.name] += n_events
     return counts
+
+
+RECENT_WEEKS = 12
+"""``health_recent`` holds the latest scoring date and every 7 days before it over this
+many weeks: the portfolio's current health and its trend, without reading the history."""
+
+
+def update_recent(wh: Warehouse) -> int:
+    """Rewrite ``health_recent`` from ``health_scores``; return its rows."""
+    hs = wh.table(HEALTH_SCORES.name)
+    latest = hs.score_date.max().to_pyarrow().as_py()
+    days = [latest - timedelta(days=7 * k) for k in range(RECENT_WEEKS + 1)] if latest else []
+    cols = list(HEALTH_RECENT.ibis_schema().names)
+    recent = hs.filter(hs.score_date.isin(days)) if days else hs.filter(hs.score_date.isnull())
+    wh.write_table(HEALTH_RECENT.name, recent.select(*cols).order_by(["account_id", "score_date"]))
+    return wh.count(HEALTH_RECENT.name)
 
 
 SCORE_BATCH_ROWS = 400_000

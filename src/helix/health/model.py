@@ -8,6 +8,8 @@ canonical JSON, so any change of content gives a new version string.
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -273,7 +275,13 @@ def load_model(path: Path) -> HealthModel:
     return HealthModel.from_dict(data)
 
 
-def default_model() -> HealthModel:
-    """The model shipped with Helix (``helix/health/default_model.yaml``)."""
+@functools.lru_cache(maxsize=1)
+def _default_definition() -> dict[str, Any]:
     text = resources.files("helix.health").joinpath("default_model.yaml").read_text()
-    return HealthModel.from_dict(yaml.safe_load(text))
+    return yaml.safe_load(text)  # type: ignore[no-any-return]
+
+
+def default_model() -> HealthModel:
+    """The model shipped with Helix (``helix/health/default_model.yaml``; read once, a
+    fresh model each call)."""
+    return HealthModel.from_dict(copy.deepcopy(_default_definition()))

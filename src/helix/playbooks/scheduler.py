@@ -22,12 +22,14 @@ log = logging.getLogger("helix.playbooks")
 def scheduled_run(home: str) -> dict[str, Any]:
     """The job: one engine run for the data directory ``home`` (opened fresh, so the job
     holds nothing between runs; the warehouse is taken under the API's lock)."""
-    from helix.api.deps import _WAREHOUSE_LOCK
+    from helix.api.lease import WAREHOUSE_LOCK, release_all
     from helix.config import Settings
     from helix.playbooks.service import run_playbooks
 
-    with _WAREHOUSE_LOCK, Platform(Settings.load(home)) as platform:
-        report = run_playbooks(platform, actor="scheduler")
+    with WAREHOUSE_LOCK:
+        release_all()  # the app's own hold on the file, taken again by its next request
+        with Platform(Settings.load(home)) as platform:
+            report = run_playbooks(platform, actor="scheduler")
     log.info("playbooks: %s enrolled, steps %s", report["enrolled"], report["steps"])
     return report
 

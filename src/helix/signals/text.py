@@ -86,7 +86,7 @@ def update_text_sentiment(
 
     table_spec = spec(TEXT_SENTIMENT)
     if not wh.has_table(TEXT_SENTIMENT):
-        wh.con.create_table(TEXT_SENTIMENT, schema=table_spec.ibis_schema())
+        wh.create_empty(TEXT_SENTIMENT, table_spec.ibis_schema())
     added = 0
     now = utcnow()
     for source in TEXT_SOURCES:

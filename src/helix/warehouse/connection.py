@@ -14,12 +14,15 @@ import contextlib
 import io
 import os
 import re
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -30,7 +33,7 @@ from helix.errors import ConfigError, WarehouseBusy
 from helix.warehouse.parts import PARTS_TABLE, PartStore
 from helix.warehouse.schema import ALL_TABLES, TableSpec
 
-__all__ = ["Warehouse", "open_warehouse", "CHANGES_TABLE", "STAGE_RUNS_TABLE"]
+__all__ = ["Warehouse", "open_warehouse", "writer_waiting", "CHANGES_TABLE", "STAGE_RUNS_TABLE"]
 
 CHANGES_TABLE = "helix_table_changes"
 STAGE_RUNS_TABLE = "helix_stage_runs"
@@ -52,11 +55,24 @@ _META_SCHEMAS: dict[str, ibis.Schema] = {
     ),
 }
 
-PARTED_TABLES = ("events", "mrr_movements")
+PARTED_TABLES = ("events", "mrr_movements", "health_scores")
 """Tables a DuckDB file warehouse keeps as Parquet parts (see :mod:`.parts`): events,
-only ever added to, and the MRR ledger, rebuilt wholesale."""
+only ever added to, the MRR ledger, rebuilt wholesale, and the daily score history,
+added to every day and read one account at a time by the Customer 360."""
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+Param = str | int | float | date | datetime
+_PARAM_TYPES: dict[type, str] = {
+    str: "string", int: "int64", float: "float64", date: "date", datetime: "timestamp"
+}
+_PARAM_MARK = f"helix_param_{secrets.token_hex(6)}_"
+"""A string no data holds: the placeholder a parameter is compiled as, then bound."""
+
+
+def _param_text(value: Param) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
 def _check_ident(name: str) -> str:
@@ -80,6 +96,12 @@ class Warehouse:
         self.parts: PartStore | None = None  # set by open_warehouse on a DuckDB file
         self._delete_on_commit: list[Path] = []
         self._delete_on_rollback: list[Path] = []
+        # names and Ibis tables, kept on an embedded file warehouse (no other process can
+        # change a file this one holds open) and forgotten by every write of this one.
+        # Looking them up is a catalog query each; a page asks for a dozen.
+        self._names: set[str] | None = None
+        self._tables: dict[str, ir.Table] = {}
+        self._prepared: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, pa.Schema]] = {}
 
     def _use_parts(self, directory: Path, create: bool) -> None:
         """Keep :data:`PARTED_TABLES` as Parquet parts under ``directory``.
@@ -129,18 +151,77 @@ class Warehouse:
         return f"Warehouse({self.backend}, {redact_url(self.url)})"
 
     # -- tables -----------------------------------------------------------
+    @property
+    def _caches_catalog(self) -> bool:
+        return self.backend == "duckdb"
+
+    def forget_catalog(self) -> None:
+        """Drop the cached table names and schemas (after any change to either)."""
+        self._names = None
+        self._tables.clear()
+        self._prepared.clear()
+
     def list_tables(self) -> list[str]:
-        return list(self.con.list_tables())
+        if not self._caches_catalog:
+            return list(self.con.list_tables())
+        if self._names is None:
+            self._names = set(self.con.list_tables())
+        return sorted(self._names)
 
     def has_table(self, name: str) -> bool:
-        return name in self.con.list_tables()
+        if not self._caches_catalog:
+            return name in self.con.list_tables()
+        if self._names is None:
+            self._names = set(self.con.list_tables())
+        return name in self._names
 
     def table(self, name: str) -> ir.Table:
         """The Ibis table ``name``."""
-        return self.con.table(name)
+        if not self._caches_catalog:
+            return self.con.table(name)
+        got = self._tables.get(name)
+        if got is None:
+            got = self._tables[name] = self.con.table(name)
+        return got
+
+    def query(self, key: str, build: Callable[..., ir.Table], **params: Param) -> pa.Table:
+        """The rows of ``build(**params)``, an Ibis expression of named parameters.
+
+        The builder receives each parameter as an Ibis value of its type (str, int,
+        float, date or datetime; no None: a different shape is a different ``key``).
+        On an embedded DuckDB warehouse the expression is compiled once per ``key``
+        and parameter types, and the SQL is run with the values bound (compiling
+        costs more than most page queries); elsewhere it is built with the values
+        and run as usual. Cached SQL is forgotten with the catalog.
+        """
+        if not self._caches_catalog:
+            return build(**{k: ibis.literal(v) for k, v in params.items()}).to_pyarrow()
+        kinds = tuple(sorted((k, _PARAM_TYPES[type(v)]) for k, v in params.items()))
+        cached = self._prepared.get((key, kinds))
+        if cached is None:
+            marks = {k: ibis.literal(f"{_PARAM_MARK}{k}").cast(t) for k, t in kinds}
+            expr = build(**marks)
+            if expr.op().find(ops.InMemoryTable):  # registered per run by Ibis: not cached
+                return build(**{k: ibis.literal(v) for k, v in params.items()}).to_pyarrow()
+            sql = str(self.con.compile(expr))
+            for k, _ in kinds:
+                quoted = f"'{_PARAM_MARK}{k}'"
+                if quoted not in sql:
+                    raise ValueError(f"query {key!r}: parameter {k!r} is not used")
+                sql = sql.replace(quoted, f"${k}")
+            cached = self._prepared[(key, kinds)] = (sql, expr.schema().to_pyarrow())
+        sql, schema = cached
+        values = {k: _param_text(v) for k, v in params.items()}
+        return self.con.con.execute(sql, values).to_arrow_table().cast(schema)
+
+    def create_empty(self, name: str, schema: ibis.Schema) -> None:
+        """Create the empty table ``name`` with ``schema``."""
+        self.forget_catalog()
+        self.con.create_table(_check_ident(name), schema=schema)
 
     def ensure_tables(self, specs: list[TableSpec] | None = None) -> list[str]:
         """Create missing Helix tables (all known ones by default); return those created."""
+        self.forget_catalog()
         existing = set(self.con.list_tables())
         created = self.parts.ensure(existing) if self.parts is not None else []
         for spec in specs if specs is not None else list(ALL_TABLES.values()):
@@ -177,6 +258,7 @@ class Warehouse:
             )
             if self.backend == "postgres":  # (DuckDB returns the connection itself)
                 result.close()
+            self.forget_catalog()
 
     def count(self, name: str) -> int:
         return int(self.table(name).count().execute())
@@ -192,6 +274,7 @@ class Warehouse:
         table is swapped in only when every part is written, so readers never see
         a partial table.
         """
+        self.forget_catalog()
         _check_ident(name)
         if self._parted(name):
             assert self.parts is not None
@@ -224,6 +307,7 @@ class Warehouse:
 
     def drop(self, name: str) -> None:
         """Drop table ``name`` (a table kept in parts is emptied instead)."""
+        self.forget_catalog()
         if self._parted(name):
             assert self.parts is not None
             with self.transaction():
@@ -233,6 +317,7 @@ class Warehouse:
 
     def rename(self, old: str, new: str) -> None:
         """Rename a table (Ibis leaves this to backends; DuckDB's lacks it)."""
+        self.forget_catalog()
         _check_ident(old)
         _check_ident(new)
         try:
@@ -242,6 +327,7 @@ class Warehouse:
 
     def create_scratch(self, hint: str, expr: ir.Table) -> str:
         """Materialise ``expr`` as a working table (temporary where the backend allows)."""
+        self.forget_catalog()
         name = self.scratch_name(hint)
         self.con.create_table(name, expr, temp=self.backend == "duckdb")
         return name
@@ -253,6 +339,7 @@ class Warehouse:
         each of them; drop it with :meth:`drop_view`.
         """
         name = self.scratch_name(hint)
+        self.forget_catalog()
         if self.backend == "duckdb":  # session-local, like the scratch tables
             self.con._run_pre_execute_hooks(expr)  # registers in-memory tables it reads
             self.con.con.execute(f'CREATE TEMP VIEW "{name}" AS {self.con.compile(expr)}')
@@ -261,6 +348,7 @@ class Warehouse:
         return name
 
     def drop_view(self, name: str) -> None:
+        self.forget_catalog()
         self.con.drop_view(_check_ident(name), force=True)
 
     def scratch_name(self, hint: str) -> str:
@@ -279,6 +367,7 @@ class Warehouse:
         disk past the memory limit, gone if the process dies).
         """
         _check_ident(name)
+        self.forget_catalog()
         if isinstance(data, pa.Table):
             data = data.to_reader()
         if self.backend == "duckdb":
@@ -384,6 +473,7 @@ class Warehouse:
                     yield
                 except BaseException:
                     raw.execute("ROLLBACK")
+                    self.forget_catalog()  # tables made or dropped inside are undone
                     _delete_files(self._delete_on_rollback)
                     raise
                 raw.execute("COMMIT")
@@ -455,6 +545,9 @@ def _connect(url: str) -> ibis.BaseBackend:
         con.raw_sql("SET preserve_insertion_order = false")
         con.raw_sql("SET TimeZone = 'UTC'")  # timestamps are UTC everywhere in Helix
         con.raw_sql("SET enable_progress_bar = false")  # stdout is for --json output
+        # Parquet parts are never changed in place (a write makes a new file), so their
+        # footers can be kept: a page's point lookups then skip re-reading them.
+        con.raw_sql("SET parquet_metadata_cache = true")
         # Bounded memory: past this DuckDB spills working tables and joins to disk,
         # so an import of any size fits the machine.
         limit = os.environ.get("HELIX_DUCKDB_MEMORY_LIMIT", "4GB")
@@ -465,10 +558,86 @@ def _connect(url: str) -> ibis.BaseBackend:
     return ibis.connect(url)
 
 
-def open_warehouse(url: str, *, create: bool = True) -> Warehouse:
-    """Open the warehouse at ``url``; create Helix's tables when ``create`` is true."""
+WAIT_ENV = "HELIX_WAREHOUSE_WAIT_SECONDS"
+DEFAULT_WAIT_SECONDS = 15.0
+"""How long opening a DuckDB file that another process holds waits for it by default."""
+
+
+def _duckdb_path(url: str) -> str | None:
+    path = url.removeprefix("duckdb://") if url.startswith("duckdb://") else ""
+    return path if path and path != ":memory:" else None
+
+
+def _marker(path: str) -> Path:
+    return Path(f"{path}.waiting-{os.getpid()}")
+
+
+def writer_waiting(url: str) -> bool:
+    """Whether another live process is waiting to open the DuckDB file of ``url`` (it
+    leaves a ``<file>.waiting-<pid>`` marker while it waits; markers of processes that
+    are gone are removed)."""
+    path = _duckdb_path(url)
+    if path is None:
+        return False
+    folder, name = Path(path).parent, Path(path).name + ".waiting-"
     try:
-        con = _connect(url)
+        entries = [e for e in os.scandir(folder) if e.name.startswith(name)]
+    except OSError:
+        return False
+    waiting = False
+    for entry in entries:
+        pid = entry.name.removeprefix(name)
+        if pid == str(os.getpid()):
+            continue
+        if pid.isdigit() and Path(f"/proc/{pid}").exists():
+            waiting = True
+        else:
+            Path(entry.path).unlink(missing_ok=True)
+    return waiting
+
+
+def _wait_seconds(wait_s: float | None) -> float:
+    if wait_s is not None:
+        return wait_s
+    try:
+        return float(os.environ.get(WAIT_ENV, DEFAULT_WAIT_SECONDS))
+    except ValueError as exc:
+        raise ConfigError(f"{WAIT_ENV} is not a number of seconds", hint="e.g. 15") from exc
+
+
+def _connect_waiting(url: str, wait_s: float) -> ibis.BaseBackend:
+    """Connect; while another process holds the file, wait for it (up to ``wait_s``)
+    with a marker beside the file saying so (a serving app then lets go of it)."""
+    path = _duckdb_path(url)
+    deadline = time.monotonic() + wait_s
+    marker = None
+    pause = 0.02
+    try:
+        while True:
+            try:
+                return _connect(url)
+            except Exception as exc:
+                if path is None or "Could not set lock" not in str(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise
+                if marker is None:
+                    marker = _marker(path)
+                    marker.touch()
+                time.sleep(pause)
+                pause = min(0.2, pause * 2)
+    finally:
+        if marker is not None:
+            marker.unlink(missing_ok=True)
+
+
+def open_warehouse(url: str, *, create: bool = True, wait_s: float | None = None) -> Warehouse:
+    """Open the warehouse at ``url``; create Helix's tables when ``create`` is true.
+
+    A DuckDB file another process holds is waited for, up to ``wait_s`` seconds
+    (default ``HELIX_WAREHOUSE_WAIT_SECONDS``, 15), and then a clear busy error."""
+    try:
+        con = _connect_waiting(url, _wait_seconds(wait_s))
     except ModuleNotFoundError as exc:
         backend = url.split("://", 1)[0]
         raise ConfigError(

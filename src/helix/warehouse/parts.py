@@ -1,7 +1,7 @@
 """Large tables written in bulk, kept as Parquet parts beside a DuckDB warehouse file.
 
 Events are most of a company's rows and are only ever added to; the MRR ledger
-is the largest derived table and is rebuilt wholesale. Writing either into
+is rebuilt wholesale; the health history grows by a day of scores each run. Writing either into
 DuckDB's own storage costs more than computing it (DuckDB compresses every
 column as it inserts), so on a DuckDB file warehouse such a table is a set of
 Parquet files, one per write, under ``<warehouse>.parts/<table>/``, and the
@@ -35,6 +35,16 @@ MAX_PARTS = 24
 """Past this many parts, the small ones are merged into one (reads open every file)."""
 SMALL_PART_ROWS = 4_000_000
 """Parts under this many rows are the ones merged."""
+CLUSTER_KEYS: dict[str, tuple[str, ...]] = {
+    "events": ("account_id", "event_time"),
+    "mrr_movements": ("account_id", "month"),
+    "health_scores": ("account_id", "score_date"),
+}
+"""The order rows are written in, per table. Pages read one account at a time; with a
+part's rows ordered by account, each Parquet row group covers a narrow range of
+account ids, and DuckDB skips every row group whose min/max statistics exclude the
+account asked for (a Customer 360 at 100k accounts reads a few row groups per part
+instead of all of them)."""
 
 
 def _quote(text: str) -> str:
@@ -122,6 +132,9 @@ class PartStore:
                 for c, t in schema.items()
             }
         )
+        keys = [k for k in CLUSTER_KEYS.get(name, ()) if k in typed.columns]
+        if keys:
+            typed = typed.order_by(keys)
         folder = self.directory / name
         folder.mkdir(parents=True, exist_ok=True)
         file = f"part-{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.parquet"

@@ -442,6 +442,21 @@ HEALTH_SCORES = TableSpec(
     description="Daily health history: score, colour, group scores and drivers (helix.health).",
 )
 
+HEALTH_RECENT = TableSpec(
+    "health_recent",
+    (
+        C("account_id", "string", True),
+        C("score_date", "date", True),
+        C("score", "double", description="overall health 0-100"),
+        C("color", "string", choices=("green", "yellow", "red")),
+    ),
+    key=("account_id", "score_date"),
+    description=(
+        "The latest scoring date's scores and those of every 7 days before it over 12 weeks "
+        "(a slice of health_scores the portfolio reads; helix.health)."
+    ),
+)
+
 HEALTH_EVENTS = TableSpec(
     "health_events",
     (
@@ -550,7 +565,7 @@ CHURN_TIMING = TableSpec(
 
 DERIVED_TABLES: dict[str, TableSpec] = {
     t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS,
-        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_EVENTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
+        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_RECENT, HEALTH_EVENTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
         EXPANSION_LEADS)
 }
 

@@ -56,6 +56,24 @@ TIMELINE_PAGE = 30
 
 
 
+def health_driver(d: dict[str, Any]) -> str:
+    """One driver of a health change in words: "champion present (relationship): -18.0
+    points, measure 100 → 0". A measure missing at either end says "missing"."""
+
+    def points(value: Any) -> str:
+        return "missing" if value is None else f"{float(value):.0f}"
+
+    text = f"{str(d.get('signal', '')).replace('_', ' ')} ({d.get('group')})"
+    delta = d.get("delta")
+    text += f": {float(delta):+.1f} points" if delta is not None else ": moved"
+    if "points_from" in d and "points_to" in d:
+        text += f", measure {points(d['points_from'])} → {points(d['points_to'])}"
+    return text
+
+
+templates.env.filters["health_driver"] = health_driver
+
+
 def _bands(platform: PlatformDep) -> tuple[float, float]:
     """The active health model's colour thresholds: (red below, green from)."""
     from helix.health.active import active_model

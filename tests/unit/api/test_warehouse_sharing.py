@@ -1,7 +1,9 @@
-"""A serving app does not keep the embedded warehouse locked between requests."""
+"""A serving app does not keep the embedded warehouse from other processes: it releases
+it after each request, or (holding it, as `helix serve` does) when idle or waited for."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -50,7 +52,7 @@ def test_a_held_warehouse_is_a_clear_busy_error(home: Path) -> None:  # noqa: F8
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(WarehouseBusy) as info:
-            open_warehouse(_url(home))
+            open_warehouse(_url(home), wait_s=0)
         assert f"PID {holder.pid}" in info.value.for_people()
         assert "try again" in info.value.for_people()
     finally:
@@ -58,3 +60,60 @@ def test_a_held_warehouse_is_a_clear_busy_error(home: Path) -> None:  # noqa: F8
         holder.wait(timeout=30)
     time.sleep(0.1)
     open_warehouse(_url(home)).close()
+
+
+_HOLD_BRIEFLY = (
+    "import sys, time; from helix.warehouse import open_warehouse; "
+    "w = open_warehouse({url!r}); print('held', flush=True); time.sleep(1.5); w.close()"
+)
+
+
+def test_opening_a_held_warehouse_waits_for_it(home: Path) -> None:  # noqa: F811
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_BRIEFLY.format(url=_url(home))], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        open_warehouse(_url(home), wait_s=30).close()
+        assert time.monotonic() - started >= 0.5  # it did wait for the holder
+        assert not list(home.glob("warehouse.duckdb.waiting-*"))  # and took its marker away
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
+def _reader(home: Path) -> str:
+    with Platform(Settings.load(home)) as p, p.store.session() as s:
+        _, key = create_key(s, name="reader", scope=Scope.READ, actor="test")
+    return key
+
+
+def test_a_holding_app_keeps_the_file_open_and_lets_go_when_idle(home: Path) -> None:  # noqa: F811
+    key = _reader(home)
+    app = create_app(Settings.load(home), hold_warehouse_s=0.4)
+    with TestClient(app) as client:
+        platform = app.state.platform
+        assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert platform.holds_warehouse  # kept between requests
+        deadline = time.monotonic() + 10
+        while platform.holds_warehouse and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not platform.holds_warehouse  # released once idle
+        assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_a_holding_app_lets_a_waiting_writer_in(home: Path) -> None:  # noqa: F811
+    key = _reader(home)
+    app = create_app(Settings.load(home), hold_warehouse_s=3600)  # never idle long enough
+    with TestClient(app) as client:
+        assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert app.state.platform.holds_warehouse
+        other = subprocess.run(
+            [sys.executable, "-c", _OPEN.format(url=_url(home))], capture_output=True, text=True,
+            timeout=60, env={**os.environ, "HELIX_WAREHOUSE_WAIT_SECONDS": "20"},
+        )
+        assert other.returncode == 0 and other.stdout.strip() == "ok", other.stderr
+        # the app took it back for its next request
+        assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+        assert app.state.platform.holds_warehouse

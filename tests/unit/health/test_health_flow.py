@@ -178,9 +178,11 @@ def test_api_routes_match_the_cli(client: tuple[TestClient, dict[str, str]], bui
     model = http.get("/api/v1/health/model", headers=auth).json()
     assert model["version_id"] == _json(built, "health", "model")["version_id"]
     with Platform(Settings.load(built)) as p:
-        account = p.warehouse.table("health_scores").account_id.execute().iloc[0]
+        t = p.warehouse.table("health_scores")
+        latest = t.filter(t.score_date == t.score_date.max())  # scored on the explained date
+        account = latest.order_by("account_id").account_id.execute().iloc[0]
     one = http.get(f"/api/v1/accounts/{account}/health", headers=auth)
-    assert one.status_code == 200 and one.json()["account_id"] == account
+    assert one.status_code == 200 and one.json()["account_id"] == account, one.text
     assert http.get("/api/v1/accounts/no-such-account/health", headers=auth).status_code == 404
 
 

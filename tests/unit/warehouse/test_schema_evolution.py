@@ -11,12 +11,14 @@ def test_a_missing_column_is_added_on_open_and_rows_are_kept(tmp_path: Path) -> 
     url = f"duckdb://{tmp_path / 'w.duckdb'}"
     with open_warehouse(url) as wh:
         wh.con.raw_sql(
-            "INSERT INTO health_scores (account_id, score_date, score) VALUES ('A1', DATE '2025-01-01', 71.5)"
+            "INSERT INTO health_events (account_id, event_date, event, score) "
+            "VALUES ('A1', DATE '2025-01-01', 'turned_red', 31.5)"
         )
-        wh.con.raw_sql("ALTER TABLE health_scores DROP COLUMN group_scores")
-        assert "group_scores" not in wh.table("health_scores").columns
+        wh.con.raw_sql("ALTER TABLE health_events DROP COLUMN drivers")
+        wh.forget_catalog()  # changed behind the warehouse's back
+        assert "drivers" not in wh.table("health_events").columns
     with open_warehouse(url) as wh:
-        t = wh.table("health_scores")
-        assert "group_scores" in t.columns
-        rows = t.select("account_id", "score", "group_scores").to_pyarrow().to_pylist()
-    assert rows == [{"account_id": "A1", "score": 71.5, "group_scores": None}]
+        t = wh.table("health_events")
+        assert "drivers" in t.columns
+        rows = t.select("account_id", "score", "drivers").to_pyarrow().to_pylist()
+    assert rows == [{"account_id": "A1", "score": 31.5, "drivers": None}]

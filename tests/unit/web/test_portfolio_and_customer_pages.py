@@ -251,3 +251,24 @@ def test_cli_notes_and_plans(d: Demo) -> None:
 
 # builds a demo company or a live server: run by `make test-slow`
 pytestmark = pytest.mark.slow
+
+
+def test_health_drivers_in_words_even_with_a_missing_measure() -> None:
+    from helix.web.customer import health_driver
+
+    d = {"signal": "champion_present", "group": "relationship", "delta": -18.04,
+         "points_from": 100.0, "points_to": 0.0}
+    assert health_driver(d) == "champion present (relationship): -18.0 points, measure 100 → 0"
+    # a measure without data on one side (the score redistributed its weight)
+    gone = {**d, "points_from": None}
+    assert health_driver(gone).endswith("measure missing → 0")
+    assert health_driver({"signal": "nps", "group": "sentiment", "delta": None}) == (
+        "nps (sentiment): moved"
+    )
+
+
+def test_every_customer_360_of_the_demo_renders(d: Demo) -> None:
+    c = client(d)
+    login(c, d.email("admin"), d.password)
+    for account_id in _summary(d).index:
+        assert c.get(f"/accounts/{account_id}").status_code == 200, account_id

@@ -32,22 +32,19 @@ _MAKE_LOCK = threading.Lock()
 class LiveService:
     """The spool, the flusher and the (briefly cached) live settings of one app."""
 
-    def __init__(self, platform: Platform, warehouse_lock: threading.Lock) -> None:
+    def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self.spool: Spool = open_spool(platform.settings.home)
-        self._wh_lock = warehouse_lock
         self.flusher = Flusher(platform, self._warehouse, self.spool)
         self._config: tuple[float, LiveConfig] | None = None
 
     @contextlib.contextmanager
     def _warehouse(self) -> Iterator[Warehouse]:
-        # the lock every request holds while it uses the warehouse: a flush round is
-        # then one more request, and the file is released after it like after them
-        with self._wh_lock:
-            try:
-                yield self.platform.warehouse
-            finally:
-                self.platform.release_warehouse()
+        # the app's lease, as every request takes it: a flush round is one more request
+        from helix.api.lease import lease_of
+
+        with lease_of(self.platform).use() as wh:
+            yield wh
 
     @property
     def config(self) -> LiveConfig:
@@ -70,9 +67,7 @@ def live_service(app: FastAPI) -> LiveService:
         with _MAKE_LOCK:
             service = getattr(app.state, "live", None)
             if service is None:
-                from helix.api.deps import _WAREHOUSE_LOCK
-
-                service = LiveService(app.state.platform, _WAREHOUSE_LOCK)
+                service = LiveService(app.state.platform)
                 app.state.live = service
     return service
 

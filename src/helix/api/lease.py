@@ -1,0 +1,120 @@
+"""How a serving app holds an embedded (DuckDB file) warehouse between requests.
+
+DuckDB lets one process at a time open a database file. Opening it costs far more
+than most page queries (hundreds of milliseconds: the catalog, the views over the
+Parquet parts, the schema checks), so a server that opened it for every request
+would spend its time opening. A serving app therefore keeps it open while
+requests keep coming (a *lease*) and lets go of it:
+
+* after ``hold_seconds`` without a request (a background thread watches), so that
+  `helix import`, `helix run` and other tools can open the file between bursts;
+* at once when another process is waiting for it: a process that finds the file
+  locked leaves a marker beside it while it waits
+  (:func:`helix.warehouse.connection.open_warehouse`), and the next request, or the
+  watcher, sees the marker, closes the file and waits its own turn. Writers come first.
+
+With ``hold_seconds = 0`` (the default of :func:`helix.api.app.create_app`; `helix
+serve` holds for :data:`SERVE_HOLD_SECONDS`) the file is released after every
+request. Server warehouses (PostgreSQL ...) are never released; their connection
+stays open either way.
+
+Every use of the warehouse in a serving process (requests, the live flush, the
+playbook schedule) goes through :data:`WAREHOUSE_LOCK`: an embedded DuckDB
+connection is not safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+
+from helix.platform import Platform
+from helix.warehouse import Warehouse
+from helix.warehouse.connection import writer_waiting
+
+__all__ = ["WAREHOUSE_LOCK", "SERVE_HOLD_SECONDS", "Lease", "lease_of", "release_all"]
+
+WAREHOUSE_LOCK = threading.Lock()
+SERVE_HOLD_SECONDS = 2.0
+"""How long `helix serve` keeps the warehouse file open after the last request."""
+
+_LEASES: weakref.WeakSet[Lease] = weakref.WeakSet()
+
+
+class Lease:
+    """The serving app's hold on its platform's warehouse."""
+
+    def __init__(self, platform: Platform, hold_seconds: float = 0.0) -> None:
+        self.platform = platform
+        self.hold_seconds = hold_seconds
+        self._last_used = 0.0
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        _LEASES.add(self)
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Warehouse]:
+        """The warehouse for one request (or one flush round), under the lock."""
+        with WAREHOUSE_LOCK:
+            if self._waited_for():
+                self.platform.release_warehouse()
+            try:
+                yield self.platform.warehouse
+            finally:
+                self._last_used = time.monotonic()
+                if self.hold_seconds <= 0:
+                    self.platform.release_warehouse()
+
+    def _waited_for(self) -> bool:
+        return self.platform.holds_warehouse and writer_waiting(
+            self.platform.settings.warehouse_url
+        )
+
+    def release(self) -> None:
+        """Close the warehouse file now (it opens again on the next use)."""
+        with WAREHOUSE_LOCK:
+            self.platform.release_warehouse()
+
+    def start(self) -> None:
+        """Start the watcher that lets go of the file when idle or waited for."""
+        if self.hold_seconds <= 0 or self._watcher is not None:
+            return
+        self._stop.clear()
+        self._watcher = threading.Thread(target=self._watch, name="helix-lease", daemon=True)
+        self._watcher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
+
+    def _watch(self) -> None:
+        tick = min(0.25, self.hold_seconds / 4)
+        while not self._stop.wait(tick):
+            if not self.platform.holds_warehouse:
+                continue
+            idle = time.monotonic() - self._last_used > self.hold_seconds
+            if (idle or self._waited_for()) and WAREHOUSE_LOCK.acquire(timeout=tick):
+                try:
+                    if time.monotonic() - self._last_used > self.hold_seconds or self._waited_for():
+                        self.platform.release_warehouse()
+                finally:
+                    WAREHOUSE_LOCK.release()
+
+
+def lease_of(platform: Platform) -> Lease:
+    """The lease an app made for ``platform`` (a releasing one for a bare platform)."""
+    for lease in list(_LEASES):
+        if lease.platform is platform:
+            return lease
+    return Lease(platform)
+
+
+def release_all() -> None:
+    """Close every warehouse this process holds (before opening a home afresh in it)."""
+    for lease in list(_LEASES):
+        lease.platform.release_warehouse()
