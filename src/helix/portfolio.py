@@ -206,10 +206,14 @@ def _as_date(value: Any) -> date | None:
 
 @dataclass(frozen=True)
 class _Base:
-    expr: ir.Table
+    expr: ir.Table | None  # None: only the dates were needed
     as_of: date | None
     health_date: date | None
     prediction_date: date | None
+
+
+def _dates_of(base: _Base) -> tuple[date | None, date | None, date | None]:
+    return base.as_of, base.health_date, base.prediction_date
 
 
 def _churn(pr: ir.Table) -> ir.Table:
@@ -330,6 +334,7 @@ def _given(value: Any) -> bool:
 
 
 def _filtered(base: _Base, f: PortfolioFilter) -> ir.Table:
+    assert base.expr is not None
     t = base.expr
     if f.book_owner is not None:
         t = t.filter(t.owner_email.lower() == f.book_owner.lower())
@@ -591,18 +596,23 @@ def list_accounts(
         at_risk=at_risk,
         active_only=active_only,
     )
-    base = _base(wh)
-    t = _filtered(base, f)
+    as_of, health_date, prediction_date = _dates(wh)
+    base = _Base(None, as_of, health_date, prediction_date)  # the expression when needed
+
+    def filtered() -> ir.Table:
+        return _filtered(_Base(_joined(wh, health_date, prediction_date), *_dates_of(base)), f)
+
     if cursor:
+        t = filtered()
         values, last_id = decode_cursor(cursor, sort, f.fingerprint())
         counted = t.mutate(_total=t.account_id.count().over(ibis.window()))  # total, same query
         page_expr = counted.filter(_after(counted, sort, values, last_id))
         offset = 0
-        rows = page_expr.order_by(_order(page_expr, sort)).limit(limit + 1).to_pyarrow().to_pylist()
+        rows = wh.run(page_expr.order_by(_order(page_expr, sort)).limit(limit + 1)).to_pylist()
     else:
         rows = _first_page(wh, base, f, sort, limit, offset)
     # past the end (or nothing matches), the total is counted on its own
-    total = int(rows[0]["_total"]) if rows else int(t.count().to_pyarrow().as_py())
+    total = int(rows[0]["_total"]) if rows else int(wh.run(filtered().count()))
     for r in rows:
         del r["_total"]
     more = len(rows) > limit
@@ -642,7 +652,7 @@ def iter_accounts(
     after: tuple[list[Any], str] | None = None
     while True:
         q = t.filter(_after(t, sort, *after)) if after else t
-        rows = q.order_by(_order(q, sort)).limit(batch).to_pyarrow().to_pylist()
+        rows = wh.run(q.order_by(_order(q, sort)).limit(batch)).to_pylist()
         if not rows:
             return
         after = ([rows[-1][c] for c, _ in SORTS[sort]], rows[-1]["account_id"])

@@ -42,6 +42,13 @@ def get_warehouse(platform: PlatformDep) -> Iterator[Warehouse]:
         yield wh
 
 
+def read_warehouse(platform: Platform) -> Iterator[Warehouse]:
+    """The warehouse for a page that reads only through ``Warehouse.query`` /
+    ``Warehouse.run``: such requests share it, each on its own cursor."""
+    with lease_of(platform).read() as wh:
+        yield wh
+
+
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
 
 

@@ -20,7 +20,9 @@ stays open either way.
 
 Every use of the warehouse in a serving process (requests, the live flush, the
 playbook schedule) goes through :data:`WAREHOUSE_LOCK`: an embedded DuckDB
-connection is not safe to share between threads.
+connection is not safe to share between threads. Most take it alone; the pages that
+only read through prepared queries (the portfolio, the Customer 360) share it, each
+request on its own DuckDB cursor, so that they use every core.
 """
 
 from __future__ import annotations
@@ -37,7 +39,61 @@ from helix.warehouse.connection import writer_waiting
 
 __all__ = ["WAREHOUSE_LOCK", "SERVE_HOLD_SECONDS", "Lease", "lease_of", "release_all"]
 
-WAREHOUSE_LOCK = threading.Lock()
+class ReadWriteLock:
+    """Many shared holders or one exclusive holder. Used as a context manager (or with
+    ``acquire`` / ``release``) it is the exclusive side; :meth:`shared` is the other.
+    Waiting writers block new readers, so that a flush round is not starved by pages."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    if not blocking:
+                        return False
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    self._cond.wait(left)
+                self._writer = True
+                return True
+            finally:
+                self._writers_waiting -= 1
+
+    def release(self) -> None:
+        with self._cond:
+            self._writer = False
+            self._cond.notify_all()
+
+    def __enter__(self) -> ReadWriteLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+
+WAREHOUSE_LOCK = ReadWriteLock()
 SERVE_HOLD_SECONDS = 2.0
 """How long `helix serve` keeps the warehouse file open after the last request."""
 
@@ -57,7 +113,7 @@ class Lease:
 
     @contextlib.contextmanager
     def use(self) -> Iterator[Warehouse]:
-        """The warehouse for one request (or one flush round), under the lock."""
+        """The warehouse for one request (or one flush round), under the lock, alone."""
         with WAREHOUSE_LOCK:
             if self._waited_for():
                 self.platform.release_warehouse()
@@ -67,6 +123,32 @@ class Lease:
                 self._last_used = time.monotonic()
                 if self.hold_seconds <= 0:
                     self.platform.release_warehouse()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Warehouse]:
+        """The warehouse for a request that only reads through
+        :meth:`~helix.warehouse.Warehouse.query` and :meth:`~helix.warehouse.Warehouse.run`:
+        such requests run side by side, each on its own cursor. The file is opened
+        (or let go of, for a waiting writer) alone first; without a hold (``hold_seconds``
+        0) this is :meth:`use`."""
+        if self.hold_seconds <= 0:
+            with self.use() as wh:
+                yield wh
+            return
+        while True:
+            if not self.platform.holds_warehouse or self._waited_for():
+                with self.use():
+                    pass  # opened (after a waiting writer had its turn), and held
+            with WAREHOUSE_LOCK.shared():
+                if not self.platform.holds_warehouse:  # let go of meanwhile: again
+                    continue
+                wh = self.platform.warehouse
+                wh.concurrent_reads = True
+                try:
+                    yield wh
+                finally:
+                    self._last_used = time.monotonic()
+                return
 
     def _waited_for(self) -> bool:
         return self.platform.holds_warehouse and writer_waiting(

@@ -15,6 +15,7 @@ import io
 import os
 import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -101,6 +102,11 @@ class Warehouse:
         # Looking them up is a catalog query each; a page asks for a dozen.
         self._names: set[str] | None = None
         self._tables: dict[str, ir.Table] = {}
+        self._con_lock = threading.RLock()  # the connection itself: one thread at a time
+        self._local = threading.local()
+        self._cursors: list[Any] = []
+        self.concurrent_reads = False
+        """Run :meth:`query` on per-thread cursors (set by a serving app's lease)."""
         self._prepared: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, pa.Schema]] = {}
 
     def _use_parts(self, directory: Path, create: bool) -> None:
@@ -164,25 +170,28 @@ class Warehouse:
     def list_tables(self) -> list[str]:
         if not self._caches_catalog:
             return list(self.con.list_tables())
-        if self._names is None:
-            self._names = set(self.con.list_tables())
-        return sorted(self._names)
+        with self._con_lock:
+            if self._names is None:
+                self._names = set(self.con.list_tables())
+            return sorted(self._names)
 
     def has_table(self, name: str) -> bool:
         if not self._caches_catalog:
             return name in self.con.list_tables()
-        if self._names is None:
-            self._names = set(self.con.list_tables())
-        return name in self._names
+        with self._con_lock:
+            if self._names is None:
+                self._names = set(self.con.list_tables())
+            return name in self._names
 
     def table(self, name: str) -> ir.Table:
         """The Ibis table ``name``."""
         if not self._caches_catalog:
             return self.con.table(name)
-        got = self._tables.get(name)
-        if got is None:
-            got = self._tables[name] = self.con.table(name)
-        return got
+        with self._con_lock:
+            got = self._tables.get(name)
+            if got is None:
+                got = self._tables[name] = self.con.table(name)
+            return got
 
     def query(self, key: str, build: Callable[..., ir.Table], **params: Param) -> pa.Table:
         """The rows of ``build(**params)``, an Ibis expression of named parameters.
@@ -193,26 +202,53 @@ class Warehouse:
         and parameter types, and the SQL is run with the values bound (compiling
         costs more than most page queries); elsewhere it is built with the values
         and run as usual. Cached SQL is forgotten with the catalog.
+
+        With :attr:`concurrent_reads` (a serving app's shared requests), the SQL runs on
+        a cursor of the calling thread, so that requests read side by side.
         """
         if not self._caches_catalog:
-            return build(**{k: ibis.literal(v) for k, v in params.items()}).to_pyarrow()
+            return self.run(build(**{k: ibis.literal(v) for k, v in params.items()}))
         kinds = tuple(sorted((k, _PARAM_TYPES[type(v)]) for k, v in params.items()))
-        cached = self._prepared.get((key, kinds))
-        if cached is None:
-            marks = {k: ibis.literal(f"{_PARAM_MARK}{k}").cast(t) for k, t in kinds}
-            expr = build(**marks)
-            if expr.op().find(ops.InMemoryTable):  # registered per run by Ibis: not cached
-                return build(**{k: ibis.literal(v) for k, v in params.items()}).to_pyarrow()
-            sql = str(self.con.compile(expr))
-            for k, _ in kinds:
-                quoted = f"'{_PARAM_MARK}{k}'"
-                if quoted not in sql:
-                    raise ValueError(f"query {key!r}: parameter {k!r} is not used")
-                sql = sql.replace(quoted, f"${k}")
-            cached = self._prepared[(key, kinds)] = (sql, expr.schema().to_pyarrow())
+        with self._con_lock:
+            cached = self._prepared.get((key, kinds))
+            if cached is None:
+                marks = {k: ibis.literal(f"{_PARAM_MARK}{k}").cast(t) for k, t in kinds}
+                expr = build(**marks)
+                if expr.op().find(ops.InMemoryTable):  # registered per run by Ibis: not cached
+                    return self.run(build(**{k: ibis.literal(v) for k, v in params.items()}))
+                sql = str(self.con.compile(expr))
+                for k, _ in kinds:
+                    quoted = f"'{_PARAM_MARK}{k}'"
+                    if quoted not in sql:
+                        raise ValueError(f"query {key!r}: parameter {k!r} is not used")
+                    sql = sql.replace(quoted, f"${k}")
+                cached = self._prepared[(key, kinds)] = (sql, expr.schema().to_pyarrow())
         sql, schema = cached
         values = {k: _param_text(v) for k, v in params.items()}
-        return self.con.con.execute(sql, values).to_arrow_table().cast(schema)
+        if self.concurrent_reads and self._tx_depth == 0:
+            return self._cursor().execute(sql, values).to_arrow_table().cast(schema)
+        with self._con_lock:
+            return self.con.con.execute(sql, values).to_arrow_table().cast(schema)
+
+    def run(self, expr: ir.Table | ir.Scalar) -> Any:
+        """Execute an Ibis expression on the connection (the way to run one that is not a
+        :meth:`query` while reads may be concurrent): an Arrow table, or a scalar's value."""
+        with self._con_lock:
+            result = expr.to_pyarrow()
+        return result.as_py() if isinstance(result, pa.Scalar) else result
+
+    def _cursor(self) -> Any:
+        """This thread's own DuckDB connection to the database (DuckDB's rule for
+        threads: one cursor each)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            with self._con_lock:
+                cur = self.con.con.cursor()
+                for setting in _SESSION_SETTINGS:
+                    cur.execute(setting)
+                self._cursors.append(cur)
+            self._local.cursor = cur
+        return cur
 
     def create_empty(self, name: str, schema: ibis.Schema) -> None:
         """Create the empty table ``name`` with ``schema``."""
@@ -512,6 +548,10 @@ class Warehouse:
 
     # -- lifecycle ------------------------------------------------------------
     def close(self) -> None:
+        for cur in self._cursors:
+            with contextlib.suppress(Exception):
+                cur.close()
+        self._cursors.clear()
         with contextlib.suppress(Exception):
             self.con.disconnect()
 
@@ -536,6 +576,16 @@ def _check_memory(limit: str) -> str:
     return limit.strip()
 
 
+_SESSION_SETTINGS = (
+    "SET TimeZone = 'UTC'",  # timestamps are UTC everywhere in Helix
+    "SET enable_progress_bar = false",  # stdout is for --json output
+    # Parquet parts are never changed in place (a write makes a new file), so their
+    # footers can be kept: a page's point lookups then skip re-reading them.
+    "SET parquet_metadata_cache = true",
+)
+"""DuckDB settings of one connection (each cursor needs them again)."""
+
+
 def _connect(url: str) -> ibis.BaseBackend:
     if url.startswith("duckdb://"):
         path = url.removeprefix("duckdb://")
@@ -543,11 +593,8 @@ def _connect(url: str) -> ibis.BaseBackend:
         # Order of rows is never relied on (every table has keys or _row), and letting
         # DuckDB drop it keeps memory bounded on large imports.
         con.raw_sql("SET preserve_insertion_order = false")
-        con.raw_sql("SET TimeZone = 'UTC'")  # timestamps are UTC everywhere in Helix
-        con.raw_sql("SET enable_progress_bar = false")  # stdout is for --json output
-        # Parquet parts are never changed in place (a write makes a new file), so their
-        # footers can be kept: a page's point lookups then skip re-reading them.
-        con.raw_sql("SET parquet_metadata_cache = true")
+        for setting in _SESSION_SETTINGS:
+            con.raw_sql(setting)
         # Bounded memory: past this DuckDB spills working tables and joins to disk,
         # so an import of any size fits the machine.
         limit = os.environ.get("HELIX_DUCKDB_MEMORY_LIMIT", "4GB")

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from helix.api.deps import PlatformDep, Principal, get_warehouse
+from helix.api.deps import PlatformDep, Principal, get_warehouse, read_warehouse
 from helix.customer import (
     PreconditionRequired,
     StaleWrite,
@@ -182,7 +182,7 @@ def customer_page(
     if who is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        for wh in get_warehouse(platform):
+        for wh in read_warehouse(platform):
             account = find_account(wh, account_id, who.book_owner)
             header = customer_header(wh, account)
             as_of = date.fromisoformat(header["as_of"]) if header.get("as_of") else None

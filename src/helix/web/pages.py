@@ -27,6 +27,7 @@ from helix.api.deps import (
     Principal,
     current_principal,
     get_warehouse,
+    read_warehouse,
 )
 from helix.api.problems import Problem
 from helix.customer.access import open_task_counter
@@ -212,7 +213,7 @@ def accounts_page(
     if who is None:
         return RedirectResponse("/login", status_code=303)
     f = _portfolio_filters(who, q, segment, tier, color, risk, owner, view)
-    for wh in get_warehouse(platform):
+    for wh in read_warehouse(platform):
         page = list_accounts(
             wh, owner_email=f.book_owner, owner=f.owner, query=f.query, tier=f.tier,
             segment=f.segment, color=f.color, risk=f.risk, at_risk=f.at_risk, sort=sort,

@@ -319,7 +319,8 @@ def test_success_plan_goals_milestones_and_stale_writes(d: Demo, facts: dict[str
     g = c.post(f"/api/v1/goals/{goal['id']}/complete", json={"version": 2}).json()
     assert g["status"] == "achieved" and g["completed_at"] and g["milestones_done"] == 1
     now = c.get(base).json()
-    assert now["version"] > v1 and [x["id"] for x in now["goals"]] == [goal["id"]]
+    # (the shared demo's plan may hold goals other tests of this process added)
+    assert now["version"] > v1 and goal["id"] in [x["id"] for x in now["goals"]]
     assert (
         c.patch(f"/api/v1/goals/{goal['id']}", json={"status": "bogus", "version": 3}).status_code
         == 422

@@ -272,3 +272,75 @@ def test_every_customer_360_of_the_demo_renders(d: Demo) -> None:
     login(c, d.email("admin"), d.password)
     for account_id in _summary(d).index:
         assert c.get(f"/accounts/{account_id}").status_code == 200, account_id
+
+
+def _page_rows(html: str) -> str:
+    """The page without what differs between two renders (the CSRF token)."""
+    return re.sub(r'name="csrf" value="[^"]+"', "", html)
+
+
+def test_pages_read_side_by_side_as_they_do_one_at_a_time(d: Demo) -> None:
+    """A serving app (holding the warehouse) answers the portfolio and Customer 360
+    pages concurrently, each request on its own cursor, with what it answers alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from helix.api.app import create_app
+
+    app = create_app(Settings.load(d.home), hold_warehouse_s=30)
+    with TestClient(app) as c:
+        login(c, d.email("leader"), d.password)
+        ids = list(_summary(d).index[:6])
+        paths = ["/accounts?sort=risk", "/accounts?color=red", *[f"/accounts/{a}" for a in ids]]
+        alone = {p: _page_rows(c.get(p).text) for p in paths}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            together = list(pool.map(lambda p: (p, c.get(p)), paths * 4))
+        for path, response in together:
+            assert response.status_code == 200, path
+            assert _page_rows(response.text) == alone[path], path
+        wh = app.state.platform.warehouse
+        assert wh.concurrent_reads and len(wh._cursors) >= 2  # read on several cursors
+
+
+def test_the_read_write_lock_shares_reads_and_excludes_writes() -> None:
+    import threading
+    import time
+
+    from helix.api.lease import ReadWriteLock
+
+    lock = ReadWriteLock()
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def reader() -> None:
+        nonlocal inside, most
+        with lock.shared():
+            with guard:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.2)
+            with guard:
+                inside -= 1
+
+    threads = [threading.Thread(target=reader) for _ in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(0.05)
+    assert not lock.acquire(timeout=0.01)  # readers inside: no writer
+    for t in threads:
+        t.join()
+    assert most > 1  # the readers were inside together
+    assert lock.acquire(timeout=1)
+    done = threading.Event()
+
+    def blocked_reader() -> None:
+        with lock.shared():
+            done.set()
+
+    t = threading.Thread(target=blocked_reader)
+    t.start()
+    assert not done.wait(0.1)  # a writer inside: no reader
+    lock.release()
+    assert done.wait(2)
+    t.join()
