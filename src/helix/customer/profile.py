@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 import ibis
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from helix.portfolio import CHURN_HORIZON_DAYS, quarter_end, risk_band
 from helix.warehouse import Warehouse
@@ -157,11 +159,16 @@ def health_history(wh: Warehouse, account_id: str, *, days: int = 365) -> list[d
         latest_first = mine.order_by(ibis.desc("score_date")).limit(days)
         return latest_first.select("score_date", "score", "color")
 
-    rows = _rows(wh.query(f"c360.history.{days}", history, account_id=account_id))
-    rows.reverse()
-    for r in rows:
-        r["score"] = round(float(r["score"]), 1) if r["score"] is not None else None
-    return rows
+    got = wh.query(f"c360.history.{days}", history, account_id=account_id)[::-1]
+    # a year of days: converted by Arrow, not cell by cell
+    plain = pa.table(
+        {
+            "score_date": got["score_date"].cast(pa.string()),
+            "score": pc.round(got["score"].cast(pa.float64()), 1),
+            "color": got["color"],
+        }
+    )
+    return plain.to_pylist()  # type: ignore[no-any-return]
 
 
 def usage_weekly(
