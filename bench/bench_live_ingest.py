@@ -23,13 +23,10 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import random
 import resource
 import shutil
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +37,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import serving  # noqa: E402
 import synth  # noqa: E402
 
 ACCOUNTS = 1_000
@@ -51,12 +49,6 @@ _SERVE = (
     "host='127.0.0.1', port=int(sys.argv[2]), "
     "log_level='warning')"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(work: Path) -> tuple[Path, str]:
@@ -157,21 +149,11 @@ def _warehouse_events(home: Path) -> int:
 
 def run(work: Path, n: int, batch: int, concurrency: int, single: int) -> dict:
     home, key = prepare(work)
-    port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("HELIX_WAREHOUSE_URL", "HELIX_DATABASE_URL")
-    }
-    server = subprocess.Popen([sys.executable, "-c", _SERVE, str(home), str(port)], env=env)
+    port = serving.free_port()
     url = f"http://127.0.0.1:{port}"
+    server = serving.start([sys.executable, "-c", _SERVE, str(home), str(port)], url,
+                           "/openapi.json")
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         auth = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
         msgs = messages(n)
         # encoded up front: the clock measures the server, not the client's JSON encoder

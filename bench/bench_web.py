@@ -33,12 +33,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -49,15 +47,13 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+import serving  # noqa: E402
+
 SEED_END = "2026-11-15"
 PAGES = ("portfolio", "customer360")
 PORTFOLIO = "/accounts?sort=risk"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _helix(*args: str, home: Path) -> list[str]:
@@ -251,19 +247,11 @@ def run(work: Path, accounts: int, seed_accounts: int, n_users: int, duration: f
     leader_ids = _account_ids(home, 500)
     csm_ids = _account_ids(home, 500, owner=info["csm"])
 
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("HELIX_WAREHOUSE_URL", "HELIX_DATABASE_URL")}
-    server = subprocess.Popen(_helix("serve", "--port", str(port), home=home), env=env,
-                              stdout=subprocess.DEVNULL)
+    port = serving.free_port()
     url = f"http://127.0.0.1:{port}"
+    server = serving.start(_helix("serve", "--port", str(port), home=home), url, "/login",
+                           stdout=subprocess.DEVNULL)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{url}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         people = [(info["leader"], info["password"], leader_ids) if i % 2 == 0
                   else (info["csm"], info["password"], csm_ids) for i in range(n_users)]
         # warm-up: first requests open the stores and fill the caches
