@@ -50,23 +50,25 @@ def contributions(fitted: FittedModel, frame: pd.DataFrame) -> pd.DataFrame:
 def top_drivers(fitted: FittedModel, frame: pd.DataFrame, top: int = 3) -> list[str]:
     """JSON list per row: the ``top`` features by absolute effect, with value and words."""
     contrib = contributions(fitted, frame)
-    values = frame[[*fitted.numeric, *CATEGORICAL]]
-    out = []
     cols = list(contrib.columns)
+    # the values as one object array and the words once per feature: a row-by-row
+    # pandas lookup cost more than LightGBM's own contributions at 100k accounts
+    values = frame[cols].to_numpy(dtype=object)
+    words = [_WORDS.get(name) or describe(name, fitted.event_types) or name for name in cols]
     arr = contrib.to_numpy()
     order = np.argsort(-np.abs(arr), axis=1)[:, :top]
+    out = []
     for i in range(len(frame)):
         items: list[dict[str, Any]] = []
         for j in order[i]:
             effect = float(arr[i, j])
             if abs(effect) < 1e-6:
                 continue
-            name = cols[j]
-            value = values.iloc[i][name]
+            value = values[i, j]
             items.append(
                 {
-                    "feature": name,
-                    "description": _WORDS.get(name) or describe(name, fitted.event_types) or name,
+                    "feature": cols[j],
+                    "description": words[j],
                     "value": None
                     if pd.isna(value)
                     else (value if isinstance(value, str) else round(float(value), 4)),
