@@ -164,3 +164,33 @@ def test_drivers_add_up_to_the_models_log_odds(home: Path) -> None:
         spread = np.corrcoef(c, logit)[0, 1]
         assert spread > 0.999  # equal up to the constant (base value / intercept)
         assert np.allclose(logit - c, (logit - c).mean(), atol=1e-6)
+
+
+def test_top_drivers_name_each_rows_own_values(home: Path) -> None:
+    """The drivers of a row are its largest contributions, with that row's values."""
+    import json as _json_lib
+
+    import numpy as np
+
+    from helix.predict.drivers import contributions, top_drivers
+    from helix.predict.models import select_and_fit
+
+    with Platform(Settings.load(home)) as p:
+        frame = training_frame(p.warehouse, 90)
+    fitted = select_and_fit(frame, "churned", feature_columns(), 90)
+    sample = frame.tail(40)
+    drivers = [_json_lib.loads(d) for d in top_drivers(fitted, sample)]
+    contrib = contributions(fitted, sample)
+    for i, items in enumerate(drivers):
+        row = contrib.iloc[i]
+        biggest = row.abs().sort_values(ascending=False).index[: len(items)]
+        assert [d["feature"] for d in items] == list(biggest)
+        for d in items:
+            value = sample.iloc[i][d["feature"]]
+            if isinstance(value, str):
+                assert d["value"] == value
+            elif value is None or (isinstance(value, float) and np.isnan(value)):
+                assert d["value"] is None
+            else:
+                assert d["value"] == round(float(value), 4)
+            assert d["effect"] == round(float(row[d["feature"]]), 4)
