@@ -96,6 +96,9 @@ class ReadWriteLock:
 WAREHOUSE_LOCK = ReadWriteLock()
 SERVE_HOLD_SECONDS = 2.0
 """How long `helix serve` keeps the warehouse file open after the last request."""
+YIELD_SECONDS = 5.0
+"""How long the server, having let go of the file for a waiting process, waits for that
+process to take it before opening it again (the waiter gives up its marker once in)."""
 
 _LEASES: weakref.WeakSet[Lease] = weakref.WeakSet()
 
@@ -116,7 +119,7 @@ class Lease:
         """The warehouse for one request (or one flush round), under the lock, alone."""
         with WAREHOUSE_LOCK:
             if self._waited_for():
-                self.platform.release_warehouse()
+                self._yield_to_writer()
             try:
                 yield self.platform.warehouse
             finally:
@@ -150,6 +153,15 @@ class Lease:
                     self._last_used = time.monotonic()
                 return
 
+    def _yield_to_writer(self) -> None:
+        """Let go of the file and give the waiting process the time to take it (opening
+        it again at once would win the race and starve the writer)."""
+        self.platform.release_warehouse()
+        url = self.platform.settings.warehouse_url
+        deadline = time.monotonic() + YIELD_SECONDS
+        while writer_waiting(url) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def _waited_for(self) -> bool:
         return self.platform.holds_warehouse and writer_waiting(
             self.platform.settings.warehouse_url
@@ -182,7 +194,9 @@ class Lease:
             idle = time.monotonic() - self._last_used > self.hold_seconds
             if (idle or self._waited_for()) and WAREHOUSE_LOCK.acquire(timeout=tick):
                 try:
-                    if time.monotonic() - self._last_used > self.hold_seconds or self._waited_for():
+                    if self._waited_for():
+                        self._yield_to_writer()
+                    elif time.monotonic() - self._last_used > self.hold_seconds:
                         self.platform.release_warehouse()
                 finally:
                     WAREHOUSE_LOCK.release()

@@ -117,3 +117,30 @@ def test_a_holding_app_lets_a_waiting_writer_in(home: Path) -> None:  # noqa: F8
         # the app took it back for its next request
         assert client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"}).status_code == 200
         assert app.state.platform.holds_warehouse
+
+
+def test_a_busy_app_lets_a_waiting_writer_in(home: Path) -> None:  # noqa: F811
+    """Requests keep coming (the app is never idle), and the writer still gets its turn."""
+    import threading
+
+    key = _reader(home)
+    app = create_app(Settings.load(home), hold_warehouse_s=3600)
+    stop = threading.Event()
+    with TestClient(app) as client:
+        def busy() -> None:
+            while not stop.is_set():
+                client.get("/api/v1/accounts", headers={"Authorization": f"Bearer {key}"})
+
+        threads = [threading.Thread(target=busy) for _ in range(2)]
+        for t in threads:
+            t.start()
+        try:
+            other = subprocess.run(
+                [sys.executable, "-c", _OPEN.format(url=_url(home))], capture_output=True,
+                text=True, timeout=60, env={**os.environ, "HELIX_WAREHOUSE_WAIT_SECONDS": "20"},
+            )
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        assert other.returncode == 0 and other.stdout.strip() == "ok", other.stderr
