@@ -25,10 +25,8 @@ import base64
 import json
 import random
 import resource
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -255,12 +253,8 @@ def main() -> None:
     p.add_argument("--single", type=int, default=SINGLE_EVENTS, help="events sent one per request")
     p.add_argument("--work", type=Path, default=None)
     args = p.parse_args()
-    work = args.work or Path(tempfile.mkdtemp(prefix="helix-bench-live-"))
-    try:
+    with serving.work_dir("helix-bench-live-", args.work) as work:
         result = run(work, args.events, args.batch, args.concurrency, args.single)
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"case": "live", **result}))
 
 

@@ -36,11 +36,9 @@ import json
 import random
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -285,15 +283,9 @@ def main() -> None:
                    help="keep the seed company here and reuse it on the next run")
     p.add_argument("--work", type=Path, default=None)
     args = p.parse_args()
-    # a killed run still removes its data (gigabytes at 100k accounts) and its server
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    work = args.work or Path(tempfile.mkdtemp(prefix="helix-bench-web-"))
-    try:
+    with serving.work_dir("helix-bench-web-", args.work) as work:
         result = run(work, args.accounts, args.seed_accounts, args.users, args.duration,
                      args.think, args.seed_home)
-    finally:
-        if args.work is None:
-            shutil.rmtree(work, ignore_errors=True)
     print(json.dumps({"case": "web", **result}))
 
 

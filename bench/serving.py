@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -33,3 +40,16 @@ def start(args: list[str], url: str, ready_path: str, **popen: object) -> subpro
             raise RuntimeError(f"the server exited with code {server.returncode}")
     server.terminate()
     raise RuntimeError(f"the server did not answer {url}{ready_path}")
+
+
+@contextlib.contextmanager
+def work_dir(prefix: str, given: Path | None) -> Iterator[Path]:
+    """The benchmark's working directory: ``given`` (kept), or a temporary one removed
+    at the end, also when the run is killed with SIGTERM (gigabytes at 100k accounts)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    work = given or Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+    finally:
+        if given is None:
+            shutil.rmtree(work, ignore_errors=True)
