@@ -37,6 +37,12 @@ from typing import Any
 END = date(2025, 6, 1)
 
 
+def _progress(result: dict[str, Any]) -> None:
+    """The figures so far on stderr, so a long run that is stopped still reports its phases."""
+    sys.stderr.write(json.dumps(result) + "\n")
+    sys.stderr.flush()
+
+
 def _peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -107,11 +113,13 @@ def bench_health(accounts: int, months: int, work: Path, *, prediction: bool = T
     summary = generate_company(work / "co", accounts=accounts, months=months, seed=7, end=END)
     result["generate_seconds"] = round(time.perf_counter() - t0, 1)
     result["events"] = summary.tables["events"]
+    _progress(result)
     wh = open_warehouse(f"duckdb://{work / 'wh.duckdb'}")
     try:
         t0 = time.perf_counter()
         import_files(wh, work / "co", imports_dir=work / "reports")
         result["import_seconds"] = round(time.perf_counter() - t0, 1)
+        _progress(result)
 
         def run(as_of: date) -> dict[str, Any]:
             t = time.perf_counter()
@@ -130,8 +138,10 @@ def bench_health(accounts: int, months: int, work: Path, *, prediction: bool = T
         result["backfill"]["signal_rows_per_s"] = round(
             result["backfill"]["signal_rows"] / result["backfill"]["stages"]["signals"]
         )
+        _progress(result)
         day = END + timedelta(days=1)
         result["incremental_day"] = run(day)
+        _progress(result)
         events = work / "co" / "events.parquet"
         result["usage_signals_one_day"] = compare_usage(wh, events, [day])
         result["usage_signals_30_days"] = compare_usage(wh, events, [day - timedelta(days=i) for i in range(30)][::-1])

@@ -54,6 +54,8 @@ __all__ = [
     "list_accounts",
     "iter_accounts",
     "portfolio_choices",
+    "live_join",
+    "latest_dates",
     "quarter_end",
     "risk_band",
     "CSV_COLUMNS",
@@ -224,15 +226,19 @@ def _health_table(wh: Warehouse) -> str | None:
     """Where the current health and its trend are read: ``health_recent`` (the slice of
     the history `helix run` keeps for this page), or the whole ``health_scores`` history
     of a warehouse whose health stage has not written that slice yet."""
-    if wh.has_table("health_recent"):
 
-        def size() -> ir.Table:
-            t = wh.table("health_recent")
-            return t.aggregate(n=t.count())
+    def where() -> str | None:
+        if wh.has_table("health_recent"):
 
-        if wh.query("portfolio.recent_rows", size).column("n")[0].as_py():
-            return "health_recent"
-    return "health_scores" if wh.has_table("health_scores") else None
+            def size() -> ir.Table:
+                t = wh.table("health_recent")
+                return t.aggregate(n=t.count())
+
+            if wh.query("portfolio.recent_rows", size).column("n")[0].as_py():
+                return "health_recent"
+        return "health_scores" if wh.has_table("health_scores") else None
+
+    return wh.memo("portfolio.health_table", where)  # type: ignore[no-any-return]
 
 
 def _dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
@@ -252,7 +258,7 @@ def _dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
         return meta
 
     key = f"portfolio.dates.{health}.{int(has_predictions)}"
-    row = wh.query(key, meta_of).to_pylist()[0]
+    row = wh.memo(key, lambda: wh.query(key, meta_of).to_pylist()[0])
     return (
         _as_date(row["as_of"]),
         _as_date(row.get("health_date")),
@@ -260,7 +266,35 @@ def _dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
     )
 
 
+def _prejoined(wh: Warehouse) -> bool:
+    """Whether ``portfolio_accounts`` holds what :func:`live_join` would give now: the
+    portfolio stage of `helix run` ran on the present versions of its inputs (asked
+    once per open warehouse, which no other process changes meanwhile)."""
+
+    def current() -> bool:
+        from helix.pipeline.runner import stage_is_current
+
+        return wh.has_table("portfolio_accounts") and stage_is_current(wh, "portfolio")
+
+    return bool(wh.memo("portfolio.prejoined", current))
+
+
+def latest_dates(wh: Warehouse) -> tuple[date | None, date | None, date | None]:
+    """The as-of date of the last run, and the latest health and churn-prediction dates."""
+    return _dates(wh)
+
+
 def _joined(
+    wh: Warehouse, health_date: ir.Value | None, prediction_date: ir.Value | None
+) -> ir.Table:
+    """The rows the portfolio filters: ``portfolio_accounts`` when it is current (the
+    dates are then those it was joined with, the latest ones), else the live join."""
+    if _prejoined(wh):
+        return wh.table("portfolio_accounts")
+    return live_join(wh, health_date, prediction_date)
+
+
+def live_join(
     wh: Warehouse, health_date: ir.Value | None, prediction_date: ir.Value | None
 ) -> ir.Table:
     """account_summary with the health and churn prediction of the given dates (null
@@ -310,20 +344,25 @@ def _first_page(
         for k in _TEXT_FILTERS
         if (v := getattr(f, k)) is not None and (k == "book_owner" or v != "")
     }
-    if base.health_date is not None:
+    prejoined = _prejoined(wh)
+    if base.health_date is not None and not prejoined:
         params["health_date"] = base.health_date
-    if base.prediction_date is not None:
+    if base.prediction_date is not None and not prejoined:
         params["prediction_date"] = base.prediction_date
     fixed = replace(f, **{k: None for k in _TEXT_FILTERS})
 
     def page(**p: Any) -> ir.Table:
         symbolic = replace(fixed, **{k: p[k] for k in _TEXT_FILTERS if k in p})
-        joined = _joined(wh, p.get("health_date"), p.get("prediction_date"))
+        joined = (
+            wh.table("portfolio_accounts")
+            if prejoined
+            else live_join(wh, p.get("health_date"), p.get("prediction_date"))
+        )
         t = _filtered(_Base(joined, base.as_of, None, None), symbolic)
         counted = t.mutate(_total=t.account_id.count().over(ibis.window()))  # total, same query
         return counted.order_by(_order(counted, sort)).limit(limit + 1, offset=offset)
 
-    source = _health_table(wh)
+    source = "prejoined" if prejoined else _health_table(wh)
     shape = f"{fixed.fingerprint()}.{sorted(params)}.{sort}.{limit}.{offset}.{base.as_of}.{source}"
     return wh.query(f"portfolio.page.{shape}", page, **params).to_pylist()
 
@@ -677,9 +716,14 @@ def portfolio_choices(wh: Warehouse, book_owner: str | None = None) -> dict[str,
         return values
 
     params = {"owner": book_owner} if book_owner is not None else {}
-    out: dict[str, list[str]] = {}
-    for column in ("segment", "tier", "owner_email"):
-        got = wh.query(f"portfolio.choices.{column}.{bool(params)}", present(column), **params)
-        out[column] = sorted(v for v in got[column].to_pylist() if v)
-    return out
+
+    def choices() -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for column in ("segment", "tier", "owner_email"):
+            got = wh.query(f"portfolio.choices.{column}.{bool(params)}", present(column), **params)
+            out[column] = sorted(v for v in got[column].to_pylist() if v)
+        return out
+
+    got: dict[str, list[str]] = wh.memo(f"portfolio.choices.{book_owner!r}", choices)
+    return {k: list(v) for k, v in got.items()}  # the caller's own copy
 

@@ -34,6 +34,7 @@ from helix.customer.profile import (
     mrr_movements,
     stakeholder_map,
     subscriptions,
+    usage_summary,
     usage_weekly,
 )
 from helix.customer.timeline import timeline
@@ -60,6 +61,7 @@ __all__ = [
     "customer_header",
     "health_history",
     "usage_weekly",
+    "usage_summary",
     "subscriptions",
     "mrr_movements",
     "contacts",

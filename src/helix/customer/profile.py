@@ -7,6 +7,7 @@ Every function takes an account id the caller was already allowed to see
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,8 @@ __all__ = [
     "customer_header",
     "health_history",
     "usage_weekly",
+    "usage_summary",
+    "UsageSummary",
     "subscriptions",
     "mrr_movements",
     "contacts",
@@ -106,11 +109,7 @@ def customer_header(wh: Warehouse, account: dict[str, Any]) -> dict[str, Any]:
         ]
     out["health"] = None
     if wh.has_table("health_scores"):
-        def latest_health(account_id: Any) -> Any:
-            h = wh.table("health_scores")
-            return h.filter(h.account_id == account_id).order_by(ibis.desc("score_date")).limit(1)
-
-        rows = _rows(wh.query("c360.health", latest_health, account_id=account_id))
+        rows = _latest_health(wh, account_id)
         if rows:
             r = rows[0]
             groups = json.loads(r["group_scores"] or "{}")
@@ -148,6 +147,29 @@ def customer_header(wh: Warehouse, account: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _latest_health(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:
+    """The account's latest score row: from ``health_latest`` (one row per account),
+    or from the daily history while the health stage has not written that table (a
+    warehouse from before it existed)."""
+    if wh.has_table("health_latest"):
+        def latest(account_id: Any) -> Any:
+            h = wh.table("health_latest")
+            return h.filter(h.account_id == account_id)
+
+        def any_row() -> Any:
+            return wh.table("health_latest").select("account_id").limit(1)
+
+        rows = _rows(wh.query("c360.health_latest", latest, account_id=account_id))
+        if rows or wh.query("c360.health_latest_any", any_row).num_rows:
+            return rows
+
+    def from_history(account_id: Any) -> Any:
+        h = wh.table("health_scores")
+        return h.filter(h.account_id == account_id).order_by(ibis.desc("score_date")).limit(1)
+
+    return _rows(wh.query("c360.health", from_history, account_id=account_id))
+
+
 def health_history(wh: Warehouse, account_id: str, *, days: int = 365) -> list[dict[str, Any]]:
     """The daily health score and colour over the last ``days`` days of history, oldest first."""
     if not wh.has_table("health_scores"):
@@ -171,6 +193,26 @@ def health_history(wh: Warehouse, account_id: str, *, days: int = 365) -> list[d
     return plain.to_pylist()  # type: ignore[no-any-return]
 
 
+def _week_span(as_of: date, weeks: int) -> tuple[date, datetime, datetime]:
+    """The first Monday of the ``weeks`` weeks up to ``as_of``, and the half-open span."""
+    monday = as_of - timedelta(days=as_of.weekday())
+    start = monday - timedelta(weeks=weeks - 1)
+    return (
+        start,
+        datetime.combine(start, datetime.min.time()),
+        datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
+    )
+
+
+def _weekly_rows(got: dict[str, Any], start: date, weeks: int) -> list[dict[str, Any]]:
+    out = []
+    for k in range(weeks):
+        w = (start + timedelta(weeks=k)).isoformat()
+        r = got.get(w, {})
+        out.append({"week": w, "events": int(r.get("events", 0)), "users": int(r.get("users", 0))})
+    return out
+
+
 def usage_weekly(
     wh: Warehouse, account_id: str, as_of: date | None, *, weeks: int = 26
 ) -> list[dict[str, Any]]:
@@ -178,8 +220,7 @@ def usage_weekly(
     ``weeks`` weeks up to ``as_of``, oldest first; weeks without events count zero."""
     if not wh.has_table("events") or as_of is None:
         return []
-    monday = as_of - timedelta(days=as_of.weekday())
-    start = monday - timedelta(weeks=weeks - 1)
+    start, lo, hi = _week_span(as_of, weeks)
 
     def weekly(account_id: Any, start: Any, end: Any) -> Any:
         e = wh.table("events")
@@ -189,24 +230,84 @@ def usage_weekly(
         week = mine.event_time.truncate("W").cast("date").name("week")
         return mine.group_by(week).aggregate(events=mine.count(), users=mine.user_id.nunique())
 
-    got = {
-        r["week"]: r
-        for r in _rows(
-            wh.query(
-                "c360.usage_weekly",
-                weekly,
-                account_id=account_id,
-                start=datetime.combine(start, datetime.min.time()),
-                end=datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
-            )
+    got = wh.query("c360.usage_weekly", weekly, account_id=account_id, start=lo, end=hi)
+    return _weekly_rows({r["week"]: r for r in _rows(got)}, start, weeks)
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """An account's usage for the Customer 360, read from its events at once."""
+
+    weeks: list[dict[str, Any]]
+    """:func:`usage_weekly`'s rows."""
+    days: list[dict[str, Any]]
+    """The latest days with events, newest first: ``day``, ``at`` (the day's last event),
+    ``events``, ``users``, ``item_id`` (the timeline's usage rows)."""
+    types: list[dict[str, Any]]
+    """``day``, ``event_type``, ``n`` for those days."""
+
+
+def usage_summary(
+    wh: Warehouse, account_id: str, as_of: date, *, weeks: int = 26, days: int = 31
+) -> UsageSummary:
+    """The weekly usage and the latest ``days`` days with events, from one read of the
+    account's events (the page's chart and its timeline's first usage items would
+    otherwise read them three times)."""
+    if not wh.has_table("events"):
+        return UsageSummary([], [], [])
+    start, lo, hi = _week_span(as_of, weeks)
+    cols = ["grain", "day", "event_type", "at", "n", "users"]
+
+    def read(account_id: Any, start: Any, end: Any) -> Any:
+        e = wh.table("events")
+        m = e.filter(e.account_id == account_id).select("event_time", "event_type", "user_id")
+        day = m.event_time.truncate("D")
+        daily = m.group_by(day=day).aggregate(
+            at=m.event_time.max(), n=m.count(), users=m.user_id.nunique()
         )
+        daily = daily.filter(ibis.dense_rank().over(order_by=ibis.desc(daily.day)) < days)
+        per_type = m.group_by(day=day, event_type=m.event_type).aggregate(
+            at=m.event_time.max(), n=m.count(), users=m.user_id.nunique()
+        )
+        per_type = per_type.filter(
+            ibis.dense_rank().over(order_by=ibis.desc(per_type.day)) < days
+        )
+        w = m.filter((m.event_time >= start) & (m.event_time < end))
+        weekly = w.group_by(day=w.event_time.truncate("W")).aggregate(
+            at=w.event_time.max(), n=w.count(), users=w.user_id.nunique()
+        )
+        none = ibis.null("string")
+        return ibis.union(
+            daily.mutate(grain=ibis.literal("day"), event_type=none).select(cols),
+            per_type.mutate(grain=ibis.literal("type")).select(cols),
+            weekly.mutate(grain=ibis.literal("week"), event_type=none).select(cols),
+            distinct=False,
+        )
+
+    rows = wh.query(
+        f"c360.usage.{weeks}.{days}", read, account_id=account_id, start=lo, end=hi
+    ).to_pylist()
+    got_weeks = {
+        r["day"].date().isoformat(): {"events": r["n"], "users": r["users"]}
+        for r in rows
+        if r["grain"] == "week"
     }
-    out = []
-    for k in range(weeks):
-        w = (start + timedelta(weeks=k)).isoformat()
-        r = got.get(w, {})
-        out.append({"week": w, "events": int(r.get("events", 0)), "users": int(r.get("users", 0))})
-    return out
+    day_rows = sorted(
+        (
+            {"day": r["day"], "at": r["at"], "events": r["n"], "users": r["users"],
+             "item_id": r["day"].date().isoformat()}
+            for r in rows
+            if r["grain"] == "day"
+        ),
+        key=lambda r: (r["at"], r["item_id"]),
+        reverse=True,
+    )  # fmt: skip
+    types = [
+        {"day": r["day"], "event_type": r["event_type"], "n": r["n"]}
+        for r in rows
+        if r["grain"] == "type"
+    ]
+    return UsageSummary(_weekly_rows(got_weeks, start, weeks), day_rows, types)
 
 
 def subscriptions(wh: Warehouse, account_id: str) -> list[dict[str, Any]]:

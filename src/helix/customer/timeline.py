@@ -135,7 +135,17 @@ def _fetch(
     return wh.query(f"timeline.{kind}.{shape}.{n}", page, account_id=account_id, **cur).to_pylist()
 
 
-def _usage(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[dict[str, Any]]:
+def _usage(
+    wh: Warehouse,
+    account_id: str,
+    c: _Cursor | None,
+    n: int,
+    given: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
+) -> list[dict[str, Any]]:
+    if given is not None and c is None:
+        days, types = given
+        return _usage_items(days[:n], types)
+
     def mine(account_id: Any) -> ir.Table:
         e = wh.table("events")
         return e.filter(e.account_id == account_id)
@@ -158,14 +168,18 @@ def _usage(wh: Warehouse, account_id: str, c: _Cursor | None, n: int) -> list[di
     if not days:
         return []
     wanted = {d["day"] for d in days}
-    types = [
-        r
-        for r in wh.query(
-            "timeline.usage_types", per_type, account_id=account_id,
-            first=min(wanted), last=max(wanted) + timedelta(days=1),
-        ).to_pylist()
-        if r["day"] in wanted
-    ]
+    types = wh.query(
+        "timeline.usage_types", per_type, account_id=account_id,
+        first=min(wanted), last=max(wanted) + timedelta(days=1),
+    ).to_pylist()
+    return _usage_items(days, types)
+
+
+def _usage_items(days: list[dict[str, Any]], types: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Timeline items of usage days (``day``, ``at``, ``events``, ``users``, ``item_id``)
+    with each day's counts by event type (rows ``day``, ``event_type``, ``n``)."""
+    wanted = {d["day"] for d in days}
+    types = [r for r in types if r["day"] in wanted]
     by_day: dict[Any, list[tuple[str, int]]] = {}
     for r in types:
         by_day.setdefault(r["day"], []).append((r["event_type"], int(r["n"])))
@@ -200,11 +214,15 @@ def _of(wh: Warehouse, table: str) -> Callable[[Any], ir.Table]:
 
 
 def _warehouse_items(
-    wh: Warehouse, account_id: str, c: _Cursor | None, n: int
+    wh: Warehouse,
+    account_id: str,
+    c: _Cursor | None,
+    n: int,
+    usage: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if wh.has_table("events"):
-        out += _usage(wh, account_id, c, n)
+        out += _usage(wh, account_id, c, n, usage)
     if wh.has_table("tickets"):
         rows = _fetch(wh, _of(wh, "tickets"), account_id, "created_at", "ticket_id", "ticket", c, n)
         for r in rows:
@@ -400,9 +418,13 @@ def timeline(
     limit: int = 50,
     cursor: str | None = None,
     kinds: set[str] | None = None,
+    usage: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None,
 ) -> dict[str, Any]:
     """One page of the account's timeline, newest first: ``items`` and ``next_cursor``
-    (None on the last page). ``kinds`` keeps only those item kinds."""
+    (None on the last page). ``kinds`` keeps only those item kinds. ``usage``: the
+    account's latest ``limit + 1`` usage days (or all of them, if fewer) and their
+    counts by type, already read (:func:`helix.customer.profile.usage_summary`), used
+    for the first page instead of reading the events again."""
     if limit < 1:
         raise UserError("limit must be at least 1")
     if kinds is not None and not kinds <= set(KINDS):
@@ -410,7 +432,8 @@ def timeline(
             f"unknown timeline kinds {sorted(kinds - set(KINDS))}", hint=", ".join(KINDS)
         )
     c = decode_cursor(cursor) if cursor else None
-    items = _warehouse_items(wh, account_id, c, limit + 1) + _store_items(session, account_id)
+    items = _warehouse_items(wh, account_id, c, limit + 1, usage)
+    items += _store_items(session, account_id)
     items = [i for i in items if _is_after(i, c) and (kinds is None or i["kind"] in kinds)]
     items = _sort(items)
     page, more = items[:limit], len(items) > limit

@@ -26,7 +26,13 @@ from helix.signals import Sources, compute_signals, scoring_dates, update_text_s
 from helix.signals.dates import batches, catch_up_dates
 from helix.warehouse import Warehouse
 from helix.warehouse.connection import utcnow
-from helix.warehouse.schema import ACCOUNT_SIGNALS, HEALTH_EVENTS, HEALTH_RECENT, HEALTH_SCORES
+from helix.warehouse.schema import (
+    ACCOUNT_SIGNALS,
+    HEALTH_EVENTS,
+    HEALTH_LATEST,
+    HEALTH_RECENT,
+    HEALTH_SCORES,
+)
 
 __all__ = ["update_signals", "update_scores", "drivers_between", "MAX_BACKFILL_DAYS"]
 
@@ -299,6 +305,17 @@ def update_recent(wh: Warehouse) -> int:
     recent = hs.filter(hs.score_date.isin(days)) if days else hs.filter(hs.score_date.isnull())
     wh.write_table(HEALTH_RECENT.name, recent.select(*cols).order_by(["account_id", "score_date"]))
     return wh.count(HEALTH_RECENT.name)
+
+
+def update_latest(wh: Warehouse) -> int:
+    """Rewrite ``health_latest`` (each account's own latest score row) from
+    ``health_scores``; return its rows."""
+    hs = wh.table(HEALTH_SCORES.name)
+    last = hs.group_by("account_id").aggregate(_last=hs.score_date.max())
+    latest = hs.join(last, [hs.account_id == last.account_id, hs.score_date == last._last])
+    cols = list(HEALTH_LATEST.ibis_schema().names)
+    wh.write_table(HEALTH_LATEST.name, latest.select(*[hs[c] for c in cols]).order_by("account_id"))
+    return wh.count(HEALTH_LATEST.name)
 
 
 SCORE_BATCH_ROWS = 400_000

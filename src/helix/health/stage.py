@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from helix.health.active import MODEL_CHANGE_TABLE, active_model
-from helix.health.history import update_recent, update_scores, update_signals
+from helix.health.history import update_latest, update_recent, update_scores, update_signals
 from helix.health.model import HealthModel
 from helix.pipeline.registry import Stage, StageContext, StageResult, register
 from helix.warehouse.schema import (
     ACCOUNT_SIGNALS,
     HEALTH_EVENTS,
+    HEALTH_LATEST,
     HEALTH_RECENT,
     HEALTH_SCORES,
     TEXT_SENTIMENT,
@@ -43,6 +44,7 @@ def _run_health(ctx: StageContext) -> StageResult:
     model = _model(ctx)
     rows = update_scores(ctx.warehouse, model, ctx.as_of, progress=ctx.progress)
     rows[HEALTH_RECENT.name] = update_recent(ctx.warehouse)
+    rows[HEALTH_LATEST.name] = update_latest(ctx.warehouse)
     return StageResult(rows=rows, notes=[f"health model {model.name} version {model.version_id}"])
 
 
@@ -65,7 +67,7 @@ HEALTH_STAGE = register(
         name="health",
         order=35,
         inputs=(ACCOUNT_SIGNALS.name, MODEL_CHANGE_TABLE),
-        outputs=(HEALTH_SCORES.name, HEALTH_EVENTS.name, HEALTH_RECENT.name),
+        outputs=(HEALTH_SCORES.name, HEALTH_EVENTS.name, HEALTH_RECENT.name, HEALTH_LATEST.name),
         run=_run_health,
         description="Daily health scores, colours, drivers of change and colour-change events.",
     )

@@ -58,6 +58,16 @@ def _last_runs(wh: Warehouse) -> dict[str, tuple[str, date]]:
     return {r["stage"]: (r["inputs"], r["as_of"]) for r in rows}
 
 
+def stage_is_current(wh: Warehouse, name: str) -> bool:
+    """Whether stage ``name`` last ran on the present versions of its inputs (so its
+    outputs hold what a run now would write, as of that run's date)."""
+    stage = next((s for s in registered_stages() if s.name == name), None)
+    if stage is None or not wh.has_table(STAGE_RUNS_TABLE):
+        return False
+    last = _last_runs(wh).get(name)
+    return last is not None and last[0] == _signature(stage, wh.table_versions(), last[1])
+
+
 def run_pipeline(
     wh: Warehouse,
     *,

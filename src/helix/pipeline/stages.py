@@ -9,3 +9,4 @@ from helix.health import stage as health_stage  # noqa: F401  (signals 30, healt
 from helix.predict import stage as predict_stage  # noqa: F401  (predictions 40)
 from helix.predict import expansion_stage  # noqa: F401  (expansion 45)
 from helix.predict import forecast_stage  # noqa: F401  (renewal_forecast 50)
+from helix.pipeline import portfolio_table  # noqa: F401  (portfolio 60)

@@ -305,6 +305,21 @@ ACCOUNT_SUMMARY = TableSpec(
     description="One row per account: its commercial state on the as-of date.",
 )
 
+PORTFOLIO_ACCOUNTS = TableSpec(
+    "portfolio_accounts",
+    (
+        *ACCOUNT_SUMMARY.columns,
+        C("health_score", "double", description="health on the latest scoring date"),
+        C("health_color", "string", choices=("green", "yellow", "red")),
+        C("churn_probability", "double", description="latest churn prediction (90 days)"),
+    ),
+    key=("account_id",),
+    description=(
+        "account_summary joined with the latest health and churn prediction: the rows the "
+        "portfolio filters and sorts (helix.portfolio)."
+    ),
+)
+
 DATA_CHECKS = TableSpec(
     "data_checks",
     (
@@ -457,6 +472,16 @@ HEALTH_RECENT = TableSpec(
     ),
 )
 
+HEALTH_LATEST = TableSpec(
+    "health_latest",
+    HEALTH_SCORES.columns,
+    key=("account_id",),
+    description=(
+        "Each account's latest daily score row, in full (the Customer 360 header reads it "
+        "instead of the daily history; helix.health)."
+    ),
+)
+
 HEALTH_EVENTS = TableSpec(
     "health_events",
     (
@@ -565,7 +590,7 @@ CHURN_TIMING = TableSpec(
 
 DERIVED_TABLES: dict[str, TableSpec] = {
     t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS,
-        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_RECENT, HEALTH_EVENTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
+        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_RECENT, HEALTH_LATEST, HEALTH_EVENTS, PORTFOLIO_ACCOUNTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
         EXPANSION_LEADS)
 }
 

@@ -44,7 +44,7 @@ from helix.customer import (
     timeline,
     update_goal,
     update_milestone,
-    usage_weekly,
+    usage_summary,
 )
 from helix.errors import NotFoundError, UserError
 from helix.web.pages import _csrf, _form_caller, _signed_in, templates
@@ -187,12 +187,18 @@ def customer_page(
             header = customer_header(wh, account)
             as_of = date.fromisoformat(header["as_of"]) if header.get("as_of") else None
             history = health_history(wh, account_id)
-            weeks = usage_weekly(wh, account_id, as_of)
+            usage = (
+                usage_summary(wh, account_id, as_of, days=TIMELINE_PAGE + 1) if as_of else None
+            )
+            weeks = usage.weeks if usage else []
             subs = subscriptions(wh, account_id)
             movements = mrr_movements(wh, account_id)
             people = contacts(wh, account_id)
             with platform.store.session() as s:
-                events = timeline(wh, s, account_id, limit=TIMELINE_PAGE)
+                events = timeline(
+                    wh, s, account_id, limit=TIMELINE_PAGE,
+                    usage=(usage.days, usage.types) if usage else None,
+                )  # fmt: skip
                 notes = [n.to_dict() for n in list_notes(s, account_id, limit=50)]
                 plan = plan_dict(s, account_id, today=as_of)
     except NotFoundError:

@@ -14,6 +14,9 @@ def test_a_missing_column_is_added_on_open_and_rows_are_kept(tmp_path: Path) -> 
             "INSERT INTO health_events (account_id, event_date, event, score) "
             "VALUES ('A1', DATE '2025-01-01', 'turned_red', 31.5)"
         )
+        # an older Helix made neither the column nor the index (DuckDB cannot drop a
+        # column of an indexed table)
+        wh.con.raw_sql("DROP INDEX helix_by_account_health_events")
         wh.con.raw_sql("ALTER TABLE health_events DROP COLUMN drivers")
         wh.forget_catalog()  # changed behind the warehouse's back
         assert "drivers" not in wh.table("health_events").columns
@@ -21,4 +24,6 @@ def test_a_missing_column_is_added_on_open_and_rows_are_kept(tmp_path: Path) -> 
         t = wh.table("health_events")
         assert "drivers" in t.columns
         rows = t.select("account_id", "score", "drivers").to_pyarrow().to_pylist()
+        indexes = wh.con.con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+    assert ("helix_by_account_health_events",) in indexes  # made again on open
     assert rows == [{"account_id": "A1", "score": 31.5, "drivers": None}]

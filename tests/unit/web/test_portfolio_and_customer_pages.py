@@ -344,3 +344,74 @@ def test_the_read_write_lock_shares_reads_and_excludes_writes() -> None:
     lock.release()
     assert done.wait(2)
     t.join()
+
+
+def test_one_read_of_the_events_gives_what_the_separate_reads_give(d: Demo) -> None:
+    """The Customer 360 reads the weekly chart and the timeline's usage days in one
+    query; both equal what `usage_weekly` and the timeline's own reads return."""
+    from datetime import date
+
+    from helix.customer import timeline, usage_summary, usage_weekly
+
+    with Platform(Settings.load(d.home)) as p:
+        wh = p.warehouse
+        as_of = date.fromisoformat(str(_summary(d).as_of.iloc[0])[:10])
+        checked = 0
+        for account_id in _summary(d).index[:12]:
+            got = usage_summary(wh, account_id, as_of, days=31)
+            assert got.weeks == usage_weekly(wh, account_id, as_of)
+            with p.store.session() as s:
+                alone = timeline(wh, s, account_id, limit=30)
+                given = timeline(wh, s, account_id, limit=30, usage=(got.days, got.types))
+            assert given == alone
+            checked += any(i["kind"] == "usage" for i in alone["items"])
+        assert checked >= 10  # the accounts had usage to compare
+
+
+def test_the_portfolio_table_gives_the_live_join_rows(d: Demo, monkeypatch: Any) -> None:
+    """`helix run` writes portfolio_accounts; the portfolio reads it while it is current
+    and gives exactly the rows of the live join; a change to an input makes it join
+    live again."""
+    import helix.portfolio as portfolio
+
+    with Platform(Settings.load(d.home)) as p:
+        wh = p.warehouse
+        assert portfolio._prejoined(wh)
+        queries = [
+            {"sort": "risk"}, {"sort": "arr"}, {"color": "red"}, {"at_risk": True},
+            {"risk": "high", "sort": "health"}, {"owner_email": d.csms()[0]},
+            {"sort": "renewal", "offset": 5, "limit": 7},
+        ]  # fmt: skip
+        first = portfolio.list_accounts(wh, sort="risk", limit=10)
+        assert first.next_cursor
+        queries.append({"sort": "risk", "limit": 10, "cursor": first.next_cursor})
+        pre = [portfolio.list_accounts(wh, **q) for q in queries]
+        monkeypatch.setattr(portfolio, "_prejoined", lambda wh: False)
+        live = [portfolio.list_accounts(wh, **q) for q in queries]
+        assert [asdict_page(x) for x in pre] == [asdict_page(x) for x in live]
+        assert pre[0].items and pre[1].items and pre[-1].items
+        monkeypatch.undo()
+        wh.record_change("account_summary", note="test: an input changed")
+        assert not portfolio._prejoined(wh)
+
+
+def asdict_page(page: Any) -> Any:
+    from dataclasses import asdict
+
+    return asdict(page)
+
+
+def test_the_header_health_is_the_latest_score_of_the_history(d: Demo) -> None:
+    """health_latest holds each account's latest row of health_scores."""
+    from helix.customer import customer_header, find_account
+
+    with Platform(Settings.load(d.home)) as p:
+        wh = p.warehouse
+        hs = wh.table("health_scores").to_pandas()
+        latest = hs.sort_values("score_date").groupby("account_id").tail(1).set_index("account_id")
+        assert wh.count("health_latest") == len(latest)
+        for account_id in list(latest.index[:10]):
+            h = customer_header(wh, find_account(wh, account_id, None))["health"]
+            row = latest.loc[account_id]
+            assert h["score_date"] == row.score_date.isoformat()[:10]
+            assert h["score"] == round(float(row.score), 1) and h["color"] == row.color
