@@ -25,8 +25,18 @@ def serve(
 
 
 def serve_app(settings: object, *, host: str, port: int) -> None:
-    """Run the app with uvicorn until interrupted."""
+    """Run the app with uvicorn until interrupted.
+
+    DuckDB runs each query on one thread here unless ``HELIX_DUCKDB_THREADS`` says
+    otherwise: a server's queries are small and many at once, and splitting each over
+    every core costs more CPU than it saves (measured in docs/web.md)."""
+    import os
+
     import uvicorn
+
+    from helix.warehouse.connection import THREADS_ENV
+
+    os.environ.setdefault(THREADS_ENV, "1")
 
     from helix.api.app import create_app
     from helix.api.lease import SERVE_HOLD_SECONDS

@@ -666,6 +666,18 @@ def _through_account_index(sql: str) -> str:
     return f"WITH {with_}, {out[5:]}" if out.startswith("WITH ") else f"WITH {with_} {out}"
 
 
+THREADS_ENV = "HELIX_DUCKDB_THREADS"
+"""Threads DuckDB may use for one query (default: one per core)."""
+
+
+def _check_threads(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(
+            f"{THREADS_ENV}={value!r} is not a number of threads", hint="use e.g. 1 or 4"
+        )
+    return int(value)
+
+
 def _check_memory(limit: str) -> str:
     if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", limit.strip(), re.I):
         raise ConfigError(
@@ -697,6 +709,9 @@ def _connect(url: str) -> ibis.BaseBackend:
         # so an import of any size fits the machine.
         limit = os.environ.get("HELIX_DUCKDB_MEMORY_LIMIT", "4GB")
         con.raw_sql(f"SET memory_limit = '{_check_memory(limit)}'")
+        threads = os.environ.get(THREADS_ENV)
+        if threads:
+            con.raw_sql(f"SET threads = {_check_threads(threads)}")
         return con
     if url.startswith(("postgres://", "postgresql://")):
         return ibis.connect(url.replace("postgresql://", "postgres://", 1))
