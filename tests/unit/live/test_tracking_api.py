@@ -271,12 +271,17 @@ def test_events_api_respects_the_book(client: TestClient, keys: Keys) -> None:
     assert [e["event_id"] for e in page["items"]] == ["a2", "a1"]
     rest = events(client, "A1", keys.read, before=page["next_before"])
     assert [e["event_id"] for e in rest] == ["a0"]
+    assert [e["event_id"] for e in events(client, "A1", keys.read, cursor=page["next_cursor"])] == [
+        "a0"
+    ]
     assert (
         client.get(
             "/api/v1/accounts/A1/events", params={"limit": 0}, headers=bearer(keys.read)
         ).status_code
         == 422
     )
+    bad = client.get("/api/v1/accounts/A1/events", params={"cursor": "x"}, headers=bearer(keys.read))
+    assert bad.status_code == 400
     assert client.get("/api/v1/accounts/A1/events").status_code == 401
     assert client.get("/api/v1/accounts/NOPE/events", headers=bearer(keys.read)).status_code == 404
     # a CSM sees their own accounts' events only; a viewer reads everyone's
@@ -301,3 +306,26 @@ def test_helix_run_flushes_the_spool_first(client: TestClient, keys: Keys, live_
 
 # builds a demo company or a live server: run by `make test-slow`
 pytestmark = pytest.mark.slow
+
+
+def test_events_pages_keep_every_event_of_a_shared_time(client: TestClient, keys: Keys) -> None:
+    """Seven events at the same instant (and two before it) come back once each, page by
+    page of two, through next_cursor."""
+    same = [track("u1", "report_created", f"s{i}", context={"groupId": "A1"}) for i in range(7)]
+    older = [
+        track("u1", "login", f"o{i}", context={"groupId": "A1"}, timestamp="2024-04-30T10:00:00Z")
+        for i in range(2)
+    ]
+    client.post("/v1/batch", headers=basic(keys.ingest), json={"batch": same + older})
+    flush(client)
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": 2}
+    for _ in range(10):
+        r = client.get("/api/v1/accounts/A1/events", headers=bearer(keys.read), params=params)
+        page = r.json()
+        seen += [e["event_id"] for e in page["items"]]
+        if not page["next_cursor"]:
+            break
+        params = {"limit": 2, "cursor": page["next_cursor"]}
+    assert sorted(seen[:7]) == [f"s{i}" for i in range(7)] and seen[7:] == ["o1", "o0"]
+    assert len(seen) == len(set(seen)) == 9
