@@ -111,7 +111,8 @@ def compute_signals(src: Sources, days: list[date], cfg: SignalConfig | None = N
         events = src.table("events")
         first_use = src.cached("first_use", lambda: first_uses(events))
         value = src.cached(f"value_days:{cfg.value_event_type}:{cfg.value_min_users}", lambda: value_days(events, cfg))
-        parts.append(usage_signals(events, keys, cfg, first_use))
+        one_day = days[0] if len(set(days)) == 1 else None
+        parts.append(usage_signals(events, keys, cfg, first_use, one_day=one_day))
         parts.append(onboarding_signals(events, keys, cfg, value, first_use))
     surveys = src.table("survey_responses") if has("survey_responses") else None
     tickets = src.table("tickets") if has("tickets") else None

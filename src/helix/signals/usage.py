@@ -8,6 +8,8 @@ about as much as scoring a few dates of it.
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
@@ -109,7 +111,12 @@ def value_days(events: ir.Table, cfg: SignalConfig) -> ir.Table:
 
 
 def usage_signals(
-    events: ir.Table, keys: ir.Table, cfg: SignalConfig, first_use: ir.Table | None = None
+    events: ir.Table,
+    keys: ir.Table,
+    cfg: SignalConfig,
+    first_use: ir.Table | None = None,
+    *,
+    one_day: date | None = None,
 ) -> ir.Table:
     """Usage signals per (account_id, score_date) in ``keys`` (which carries the window columns).
 
@@ -118,7 +125,9 @@ def usage_signals(
     window over day numbers: the cost grows with events plus scoring rows, not
     with their product, so a daily history costs about as much as a monthly one.
     ``first_use`` is :func:`first_uses` of ``events`` (pass a cached copy when
-    scoring several batches of dates).
+    scoring several batches of dates). ``one_day``: ``keys`` hold that one scoring date
+    only (an incremental day), whose distinct counts are then counted directly over its
+    30 days instead of through the change points, which pay off across many dates.
     """
     k = keys.select("account_id", "score_date", "seats", "tenure_days")
     points = k.select("account_id", "score_date", t=_day_number(k.score_date))
@@ -126,12 +135,16 @@ def usage_signals(
     # incremental day then reduces four months of events, not the whole history
     since = keys._d120.min().cast(dt.timestamp).as_scalar()
     until = keys.score_date.max().cast(dt.timestamp).as_scalar()
-    daily = event_days(events.filter((events.event_time >= since) & (events.event_time < until)))
-    daily = daily.mutate(t=_day_number(daily.day))
-    login = daily.event_type == cfg.login_event_type
-    core = daily.event_type.isin(list(cfg.core_event_types)) if cfg.core_event_types else ibis.literal(False)
-    per_day = daily.group_by(["account_id", "t"]).aggregate(
-        n=daily.n.sum(), n_login=daily.n.sum(where=login), n_core=daily.n.sum(where=core)
+    # the sums need account-days only; the distinct counts need users and types, and
+    # only over the 30 days before each point (occurrences before the earliest point's
+    # window cover no point and do not change the later ones' covers): an incremental
+    # day reduces four months of events to account-days, and one month by user and type
+    window = events.filter((events.event_time >= since) & (events.event_time < until))
+    e = window.select("account_id", "event_type", t=_day_number(window.event_time.date()))
+    login = e.event_type == cfg.login_event_type
+    core = e.event_type.isin(list(cfg.core_event_types)) if cfg.core_event_types else ibis.literal(False)
+    per_day = e.group_by(["account_id", "t"]).aggregate(
+        n=e.count(), n_login=e.count(where=login), n_core=e.count(where=core)
     )
     per_day = per_day.mutate(
         n_login=per_day.n_login.fill_null(0), n_core=per_day.n_core.fill_null(0), day_t=per_day.t
@@ -148,10 +161,25 @@ def usage_signals(
     # the last active day before the look-backs, for accounts quiet all through them
     old = events.filter(events.event_time < since)
     old = old.group_by("account_id").aggregate(old_last=old.event_time.max().date())
-    users = daily.filter(daily.user_id.notnull()).select("account_id", "t", item=daily.user_id).distinct()
-    types = daily.filter(daily.event_type.notnull()).select("account_id", "t", item=daily.event_type).distinct()
-    active_users = _distinct_recent(users, points, 30).rename(active_users_30="n")
-    breadth = _distinct_recent(types, points, 30).rename(breadth_30="n")
+    if one_day is not None:
+        lo = datetime.combine(one_day - timedelta(days=30), time.min)
+        month = events.filter(
+            (events.event_time >= lo) & (events.event_time < datetime.combine(one_day, time.min))
+        )
+        counts = month.group_by("account_id").aggregate(
+            active_users_30=month.user_id.nunique(), breadth_30=month.event_type.nunique()
+        )
+        counts = counts.mutate(score_date=ibis.literal(one_day, dt.date))
+        active_users = counts.select(*KEY, "active_users_30")
+        breadth = counts.select(*KEY, "breadth_30")
+    else:
+        month_since = keys._d30.min().cast(dt.timestamp).as_scalar()
+        seen = event_days(events.filter((events.event_time >= month_since) & (events.event_time < until)))
+        seen = seen.mutate(t=_day_number(seen.day))
+        users = seen.filter(seen.user_id.notnull()).select("account_id", "t", item=seen.user_id).distinct()
+        types = seen.filter(seen.event_type.notnull()).select("account_id", "t", item=seen.event_type).distinct()
+        active_users = _distinct_recent(users, points, 30).rename(active_users_30="n")
+        breadth = _distinct_recent(types, points, 30).rename(breadth_30="n")
     fu = first_uses(events) if first_use is None else first_use
     feats = _range_sums(
         fu.select("account_id", t=_day_number(fu.first_day), one=ibis.literal(1)),

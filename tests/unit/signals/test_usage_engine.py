@@ -43,8 +43,11 @@ def _rows(wh: Warehouse, days: list[date], engine: Any) -> list[dict[str, Any]]:
     return sorted(out, key=lambda r: (r["account_id"], r["score_date"]))
 
 
-def _assert_same(wh: Warehouse, days: list[date]) -> list[dict[str, Any]]:
-    new, old = _rows(wh, days, usage_signals), _rows(wh, days, oracle_usage_signals)
+def _assert_same(wh: Warehouse, days: list[date], *, one_day: bool = False) -> list[dict[str, Any]]:
+    def engine(events: Any, keys: Any, cfg: Any) -> Any:
+        return usage_signals(events, keys, cfg, one_day=days[0] if one_day else None)
+
+    new, old = _rows(wh, days, engine), _rows(wh, days, oracle_usage_signals)
     assert len(new) == len(old)
     for a, b in zip(new, old, strict=True):
         diff = {k for k in b if not same_value(a[k], b[k])}
@@ -106,6 +109,9 @@ def test_windowed_engine_equals_the_join_oracle(
     try:
         _load(w, 3, rows)
         _assert_same(w, sorted(days))
+        # one date alone (an incremental day) counts its distinct values directly
+        for day in sorted(days)[:3]:
+            _assert_same(w, [day], one_day=True)
     finally:
         w.close()
 
@@ -121,6 +127,7 @@ def test_window_edges_by_hand(wh: Warehouse) -> None:
     _load(wh, 1, [{"account_id": "A0", "event_time": datetime(d.year, d.month, d.day, 9) - timedelta(days=n),
                    "event_type": t, "user_id": u} for t, u, n in ev])  # fmt: skip
     row = next(r for r in _assert_same(wh, [d, d + timedelta(days=1)]) if r["score_date"] == d)
+    assert _assert_same(wh, [d], one_day=True) == [row]
     assert row["events_30"] == 4  # 30, 5, 5 and 1 days before; not 31 or 91
     assert row["logins_30"] == 2 and row["core_events_30"] == 2
     assert row["active_users_30"] == 2  # u1 (twice) and u2; the null user is not a user
