@@ -52,7 +52,16 @@ def pandas_usage(events_path: Path, days: list[date], accounts: list[str]) -> An
     the events read once, then one window filter and group-by per day."""
     import pandas as pd
 
-    ev = pd.read_parquet(events_path, columns=["account_id", "event_time", "event_type", "user_id"])
+    import pyarrow.parquet as pq
+
+    # only the rows of the look-back are read (at 100k accounts the whole file does not
+    # fit in memory as pandas objects)
+    tz = pq.read_schema(events_path).field("event_time").type.tz
+    lo = pd.Timestamp(min(days) - timedelta(days=30), tz=tz)
+    ev = pd.read_parquet(
+        events_path, columns=["account_id", "event_time", "event_type", "user_id"],
+        filters=[("event_time", ">=", lo)],
+    )
     t = ev["event_time"].dt.tz_localize(None) if ev["event_time"].dt.tz is not None else ev["event_time"]
     keep = (t >= pd.Timestamp(min(days) - timedelta(days=30))) & (t < pd.Timestamp(max(days)))
     ev, t = ev[keep], t[keep]
