@@ -6,6 +6,10 @@ Reads what `helix run` writes: ``account_summary`` (ARR, segment, renewal),
 ``predictions`` of the active churn model (the latest churn probability). A CSM sees
 their own book; leaders, admins and viewers see every account.
 
+The `portfolio` stage of `helix run` writes those joined once, to
+``portfolio_accounts``; the page reads it while it is current and joins live otherwise
+(same rows).
+
 The joins, filters and the sort run in the warehouse as one Ibis expression, and only
 the rows of the page shown are fetched; the health trend and the open-task counts (app
 store) are then read for those rows only. So the first page costs the same with 100
