@@ -22,7 +22,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from helix.api.deps import PlatformDep, Principal, get_warehouse, read_warehouse
+from helix.api.deps import PlatformDep, Principal, read_warehouse
 from helix.customer import (
     PreconditionRequired,
     StaleWrite,
@@ -250,7 +250,7 @@ def customer_timeline(
     if who is None:
         return RedirectResponse("/login", status_code=303)
     try:
-        for wh in get_warehouse(platform):
+        for wh in read_warehouse(platform):
             find_account(wh, account_id, who.book_owner)
             with platform.store.session() as s:
                 events = timeline(wh, s, account_id, limit=TIMELINE_PAGE, cursor=cursor)
@@ -281,7 +281,7 @@ def _writer(
     who = _form_caller(request, platform, csrf, _may_write, "this account may only read")
     if who is None:
         return None
-    for wh in get_warehouse(platform):
+    for wh in read_warehouse(platform):
         find_account(wh, account_id, who.book_owner)
     return who
 
