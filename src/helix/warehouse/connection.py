@@ -313,14 +313,14 @@ class Warehouse:
             have = {r[0] for r in self.con.con.execute(
                 "SELECT index_name FROM duckdb_indexes()").fetchall()}  # fmt: skip
             names = set(self.con.list_tables())
-            todo = [
+            unindexed = [
                 t
                 for t in ACCOUNT_LOOKUP_TABLES
                 if t in names and not self._parted(t) and _lookup_index(t) not in have
             ]
-            for t in todo:
+            for t in unindexed:
                 self._add_lookup_index(t)
-        return todo
+        return unindexed
 
     def _add_lookup_index(self, name: str) -> None:
         if self._indexes_lookups() and name in ACCOUNT_LOOKUP_TABLES and not self._parted(name):
