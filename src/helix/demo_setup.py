@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from helix.platform import Platform
@@ -19,6 +19,10 @@ DEMO_PASSWORD = "helix-demo"  # printed on screen; a demo data directory only
 DEMO_ADMIN = "admin@helix-demo.io"
 DEMO_LEADER = "vp.cs@helix-demo.io"
 DEMO_VIEWER = "board@helix-demo.io"
+REPLAY_DAYS = 365
+"""How much playbook history `helix demo` replays."""
+REPLAY_WARMUP_DAYS = 30
+"""The replay starts this long after the history does (the signals need a month behind them)."""
 
 
 @dataclass
@@ -42,7 +46,7 @@ class DemoSetup:
             "portfolio": self.portfolio,
             "models": self.models,
             "playbooks": {k: self.playbooks.get(k) for k in ("as_of", "enrolled", "held_out",
-                                                             "steps")},
+                                                             "steps", "history")},
             "users": self.users,
             "password": DEMO_PASSWORD,
         }
@@ -105,6 +109,23 @@ def train_demo_models(platform: Platform) -> list[dict[str, Any]]:
     return out
 
 
+def replay_demo_playbooks(
+    platform: Platform, window_start: str, end: date,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, Any]:
+    """The engine as of every week of the last year (or of the history, if shorter) up to
+    ``end``: the playbook history of a team that has used Helix. Returns the last run's
+    report with the replay's totals under ``history``."""
+    from helix.playbooks.replay import replay_history
+
+    first = max(date.fromisoformat(window_start) + timedelta(days=REPLAY_WARMUP_DAYS),
+                end - timedelta(days=REPLAY_DAYS))
+    if first >= end:
+        first = end
+    history = replay_history(platform, first, end, actor="demo", progress=progress)
+    return history.pop("last_run") | {"history": history}
+
+
 def setup_demo(
     platform: Platform,
     *,
@@ -119,10 +140,13 @@ def setup_demo(
     train the prediction models too, so that the first screen already has predictions."""
     from helix.ingest.service import run_import
     from helix.pipeline import run_pipeline
+    from helix.playbooks.engine import ensure_setup
     from helix.testing.demo import generate_company
 
     say = progress or (lambda message, fraction: None)
     out_dir = platform.settings.home / "demo-company"
+    with platform.store.session() as session:  # the organisation's playbooks and holdout salt
+        salt = ensure_setup(session, actor="demo")
     say("generating the demo company", 0.0)
     summary = generate_company(
         out_dir,
@@ -130,6 +154,7 @@ def setup_demo(
         months=months,
         seed=seed,
         end=end,
+        cs_salt=salt,  # its CS team ran the playbooks with this organisation's holdout
         progress=lambda f, m: say(f"generating: {m}", 0.4 * f),
     )
     say("importing", 0.4)
@@ -146,10 +171,9 @@ def setup_demo(
             pipeline = run_pipeline(platform.warehouse, as_of=end, settings=platform.settings)
     say("creating demo users", 0.95)
     users = ensure_demo_users(platform, summary.to_dict().get("csms", []))
-    say("running the playbooks: tasks for every CSM", 0.97)
-    from helix.playbooks.service import run_playbooks
-
-    playbooks = run_playbooks(platform, end, actor="demo")
+    say("replaying a year of playbooks: history, holdouts and tasks for every CSM", 0.96)
+    playbooks = replay_demo_playbooks(platform, summary.to_dict()["window"]["start"], end,
+                                      progress=lambda f, m: say(m, 0.96 + 0.04 * f))
     say("done", 1.0)
     return DemoSetup(
         company=summary.to_dict(),

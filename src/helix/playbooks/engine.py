@@ -14,8 +14,9 @@ import hashlib
 import json
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -62,6 +63,15 @@ class Decision:
         return {**self.__dict__, "start": self.start.isoformat(), "end": self.end.isoformat()}
 
 
+OccurrenceSource = Callable[[Warehouse, Playbook, date, date], list[dict[str, Any]]]
+"""Gives the occurrences of a playbook's trigger in ``[start, end]``."""
+
+
+def trigger_occurrences(wh: Warehouse, pb: Playbook, start: date, end: date) -> list[dict]:
+    """The occurrences of ``pb``'s trigger in ``[start, end]``, read from the warehouse."""
+    return occurrences(wh, pb.trigger.type, start, end, pb.trigger.params).to_pyarrow().to_pylist()
+
+
 def holdout_draw(salt: str, playbook: str, account_id: str) -> float:
     """A uniform number in [0, 1) fixed for (organisation, playbook, account): an account
     is held out of a playbook consistently, and which accounts are is random."""
@@ -82,27 +92,76 @@ def ensure_setup(session: Session, *, actor: str) -> str:
     return str(salt)
 
 
-def account_facts(wh: Warehouse, session: Session, account_ids: set[str]) -> dict[str, dict]:
+ARR_AS_OF_DAYS = 31
+"""A decision dated in the past reads each account's MRR from its latest signal row this
+many days back at most."""
+
+
+def past_arr(wh: Warehouse, ids: Any, as_of: date) -> dict[str, float]:
+    """ARR (12 x MRR) of the accounts in ``ids`` on their latest ``account_signals`` row on
+    or before ``as_of``: what the filter of a decision dated ``as_of`` would have seen."""
+    import ibis
+
+    if not wh.has_table("account_signals"):
+        return {}
+    s = wh.table("account_signals")
+    s = s.filter(s.score_date.between(as_of - timedelta(days=ARR_AS_OF_DAYS), as_of))
+    s = s.semi_join(ids, "account_id").select("account_id", "score_date", "mrr")
+    latest = s.mutate(n=ibis.row_number().over(group_by="account_id",
+                                                order_by=ibis.desc("score_date")))
+    rows = latest.filter(latest.n == 0).select("account_id", "mrr").to_pyarrow().to_pylist()
+    return {r["account_id"]: 12 * float(r["mrr"] or 0) for r in rows}
+
+
+def _summary_facts(wh: Warehouse) -> tuple[date | None, dict[str, dict[str, Any]]]:
+    """The last pipeline run's date and every account's summary facts with its custom
+    attributes (kept until the warehouse's next write on an embedded file: a replay asks
+    for them every simulated week)."""
+
+    def compute() -> tuple[date | None, dict[str, dict[str, Any]]]:
+        summary = wh.table("account_summary")
+        as_of = summary.as_of.max().to_pyarrow().as_py()
+        if isinstance(as_of, datetime):
+            as_of = as_of.date()
+        cols = ["account_id", "name", "segment", "owner_email", "arr", "mrr", "next_renewal"]
+        t = summary.select(*cols)
+        if wh.has_table("accounts") and "attributes" in wh.table("accounts").columns:
+            acc = wh.table("accounts").select("account_id", "attributes")
+            t = t.left_join(acc, "account_id").select(*cols, "attributes")
+        rows = {}
+        for row in t.to_pyarrow().to_pylist():
+            row["attributes"] = _attributes(row.pop("attributes", None))
+            row["arr"] = float(row["arr"] or 0)
+            rows[row["account_id"]] = row
+        return as_of, rows
+
+    return wh.memo("playbooks.summary_facts", compute)
+
+
+def account_facts(
+    wh: Warehouse, session: Session, account_ids: set[str], as_of: date | None = None
+) -> dict[str, dict]:
     """Name, segment, ARR, owner, touch model, next renewal and custom attributes of each
-    account, with the fields set in Helix (``account_fields``) and manual owners on top."""
+    account, with the fields set in Helix (``account_fields``) and manual owners on top.
+
+    With ``as_of`` before the last pipeline run (a run dated in the past, such as a
+    replay), ARR and the touch model are those of that day (:func:`past_arr`)."""
     if not account_ids or not wh.has_table("account_summary"):
         return {}
     import ibis
 
-    ids = ibis.memtable({"account_id": sorted(account_ids)})
-    summary = wh.table("account_summary")
-    cols = ["account_id", "name", "segment", "owner_email", "arr", "mrr", "next_renewal"]
-    t = summary.semi_join(ids, "account_id").select(*cols)
-    if wh.has_table("accounts") and "attributes" in wh.table("accounts").columns:
-        acc = wh.table("accounts").select("account_id", "attributes")
-        t = t.left_join(acc, "account_id").select(*cols, "attributes")
+    summary_as_of, every = _summary_facts(wh)
+    wanted = sorted(a for a in account_ids if a in every)
+    earlier = past_arr(wh, ibis.memtable({"account_id": wanted}), as_of) if (
+        wanted and as_of is not None and summary_as_of is not None and as_of < summary_as_of
+    ) else None
     facts: dict[str, dict] = {}
-    for row in t.to_pyarrow().to_pylist():
-        raw = row.pop("attributes", None)
-        row["attributes"] = _attributes(raw)
-        row["arr"] = float(row["arr"] or 0)
+    for account_id in wanted:
+        row = dict(every[account_id])
+        if earlier is not None:
+            row["arr"] = earlier.get(account_id, 0.0)
         row["touch_model"] = touch_model(row["arr"])
-        facts[row["account_id"]] = row
+        facts[account_id] = row
     # every row, filtered here: an IN list of 100k ids exceeds SQLite's variable limit
     for account_id, name, value in session.execute(
         select(AccountField.account_id, AccountField.field, AccountField.value)
@@ -197,10 +256,14 @@ def decide(
     names: list[str] | None = None,
     actor: str = "system",
     lookback_days: int = LOOKBACK_DAYS,
+    source: OccurrenceSource | None = None,
 ) -> list[Decision]:
     """Evaluate the enabled playbooks (or ``names``) up to ``as_of`` and enrol accounts.
 
-    With ``dry_run`` nothing is written: the decisions are only counted."""
+    With ``dry_run`` nothing is written: the decisions are only counted. ``source`` gives
+    a playbook's occurrences in a window (default: its trigger's query on the warehouse;
+    a replay passes one that queries a long window once and slices it)."""
+    source = source or trigger_occurrences
     wh = platform.warehouse
     out = []
     with platform.store.session() as session:
@@ -214,10 +277,9 @@ def decide(
             start = (rec.evaluated_through + timedelta(days=1)) if rec.evaluated_through else (
                 as_of - timedelta(days=lookback_days)
             )
-            found[rec.name] = [] if start > as_of else occurrences(
-                wh, pb.trigger.type, start, as_of, pb.trigger.params).to_pyarrow().to_pylist()
+            found[rec.name] = [] if start > as_of else source(wh, pb, start, as_of)
         facts = account_facts(wh, session, {r["account_id"] for rows in found.values()
-                                            for r in rows})
+                                            for r in rows}, as_of)
         for rec in records:
             pb = parse_playbook(rec.definition, source=f"playbook {rec.name}")
             start = (rec.evaluated_through + timedelta(days=1)) if rec.evaluated_through else (

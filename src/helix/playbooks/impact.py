@@ -10,8 +10,10 @@ the goal is read from the warehouse on the window's last day:
 * ``health_recovery``: its health colour then is better than on the trigger date
   (red < yellow < green; an account without a score, e.g. churned, did not recover).
 
-The uplift is the difference of the two success rates with a 95% Newcombe (hybrid
-Wilson score) interval, which behaves at small counts and at rates near 0 or 1.
+The unit of comparison is the account, as the holdout draw is: each account counts once,
+with its earliest mature enrolment (:func:`first_per_account`). The uplift is the
+difference of the two success rates with a 95% Newcombe (hybrid Wilson score) interval,
+which behaves at small counts and at rates near 0 or 1.
 """
 
 from __future__ import annotations
@@ -101,6 +103,18 @@ def goal_outcomes(
     return out
 
 
+def first_per_account(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each account's earliest enrolment (by date, then id).
+
+    The holdout draw is made per (playbook, account), so the account is the unit that was
+    randomised: an account enrolled every month is one observation, not twelve correlated
+    ones that would narrow the interval falsely."""
+    first: dict[str, dict[str, Any]] = {}
+    for r in sorted(rows, key=lambda r: (r["occurred_on"], r["id"])):
+        first.setdefault(r["account_id"], r)
+    return list(first.values())
+
+
 def funnel(session: Session, playbook: str) -> dict[str, int]:
     """Triggered, held out, treated, actioned (a step done), completed (every step
     finished and every task done) and tasks done / dismissed."""
@@ -146,9 +160,10 @@ def impact(wh: Warehouse, session: Session, playbook: str, as_of: date) -> dict[
         for e in session.scalars(select(Enrolment).where(Enrolment.playbook == playbook))
         if e.occurred_on + timedelta(days=window) <= as_of
     ]
-    met = goal_outcomes(wh, pb.goal.metric, mature, window)
-    groups = {"treated": [m for m in mature if not m["held_out"]],
-              "held_out": [m for m in mature if m["held_out"]]}
+    units = first_per_account(mature)
+    met = goal_outcomes(wh, pb.goal.metric, units, window)
+    groups = {"treated": [m for m in units if not m["held_out"]],
+              "held_out": [m for m in units if m["held_out"]]}
     counts = {g: {"n": len(rows), "met": sum(met.get(r["id"], False) for r in rows)}
               for g, rows in groups.items()}
     for c in counts.values():
@@ -161,6 +176,7 @@ def impact(wh: Warehouse, session: Session, playbook: str, as_of: date) -> dict[
                 + ("" if pb.holdout else " (the playbook has no holdout)"))
     return report | {
         "goal": pb.goal.metric, "window_days": window, "mature_enrolments": len(mature),
+        "unit": "account",
         "treated": counts["treated"], "held_out_group": counts["held_out"],
         "uplift": _clean(d), "ci_low": _clean(lo), "ci_high": _clean(hi), "confidence": 0.95,
         "significant": (not math.isnan(lo)) and (lo > 0 or hi < 0), "note": note,

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from helix.platform import Platform
-from helix.playbooks.engine import LOOKBACK_DAYS, decide
+from helix.playbooks.engine import LOOKBACK_DAYS, OccurrenceSource, decide
 from helix.playbooks.steps import execute
 
 
@@ -31,13 +31,14 @@ def run_playbooks(
     actor: str = "system",
     now: datetime | None = None,
     lookback_days: int = LOOKBACK_DAYS,
+    source: OccurrenceSource | None = None,
 ) -> dict[str, Any]:
     """Evaluate the playbooks up to ``as_of`` (default: the last pipeline date), then run
     the steps that are due (not with ``dry_run``, which writes nothing)."""
     t0 = time.perf_counter()
     day = as_of or latest_as_of(platform)
     decisions = decide(platform, day, dry_run=dry_run, names=names, actor=actor,
-                       lookback_days=lookback_days)
+                       lookback_days=lookback_days, source=source)
     steps = {} if dry_run else execute(platform, day, now=now, actor=actor)
     return {
         "as_of": day.isoformat(),

@@ -470,9 +470,12 @@ def _schedule(wh: Warehouse, start: date, end: date, p: Mapping[str, Any]) -> ir
     if not days:
         return empty_occurrences()
     periods = ibis.memtable({"_day": days}, schema=ibis.schema({"_day": "date"}))
-    a = wh.table("account_summary")
-    a = a.filter(a.active == 1).select("account_id", "arr")
-    j = a.cross_join(periods)
+    # a customer on the period's first day: a signal row that day with MRR (not today's
+    # active flag, which would enrol in past periods accounts that signed up since)
+    s = wh.table("account_signals")
+    s = s.filter(s.score_date.between(days[0], days[-1]) & (s.mrr > 0))
+    j = s.join(periods, s.score_date == periods._day).select(
+        "account_id", "_day", arr=s.mrr * 12)
     label = "monthly" if every == "month" else "weekly"
     evidence = f"scheduled {label} touch for " + _iso(j._day) + _opt(" (ARR ", _money(j.arr), ")")
     return _shape(j, j.account_id, j._day, f"{every}:" + _iso(j._day), evidence)
@@ -626,8 +629,9 @@ TRIGGERS: dict[str, TriggerSpec] = {
         ),
         _spec(
             "schedule",
-            "A recurring date for every active account: the 1st of each month or each Monday.",
-            ("account_summary",),
+            "A recurring date for every account that is a customer on it (MRR above zero): "
+            "the 1st of each month or each Monday.",
+            _SIG,
             _schedule,
             every="month",
         ),

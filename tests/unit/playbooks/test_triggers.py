@@ -434,19 +434,18 @@ def test_new_account(wh: Warehouse) -> None:
     ]
 
 
-def test_schedule_for_active_accounts(wh: Warehouse) -> None:
+def test_schedule_for_the_customers_of_each_period_day(wh: Warehouse) -> None:
+    # a customer on a period's first day has a signal row with MRR that day: a2 has no MRR,
+    # a3 signed up on 03-02 (after the 1st, before the Mondays), and no row reaches 04-01
     monthly = rows(wh, "schedule", (D(2026, 2, 15), D(2026, 4, 10)))
-    assert keys(monthly) == [
-        (a, d, f"month:{d.isoformat()}")
-        for a in ("a1", "a2", "a4")  # a3 is not active
-        for d in (D(2026, 3, 1), D(2026, 4, 1))
-    ]
+    assert keys(monthly) == [("a1", D(2026, 3, 1), "month:2026-03-01"),
+                             ("a5", D(2026, 3, 1), "month:2026-03-01")]
     assert monthly[0][3] == "scheduled monthly touch for 2026-03-01 (ARR $48,000)"
-    assert keys(rows(wh, "schedule", W1, every="week")) == [
+    assert keys(rows(wh, "schedule", W1, every="week")) == sorted(
         (a, d, f"week:{d.isoformat()}")
-        for a in ("a1", "a2", "a4")
+        for a in ("a1", "a3", "a5")
         for d in (D(2026, 3, 2), D(2026, 3, 9))  # the Mondays
-    ]
+    )
     assert rows(wh, "schedule", (D(2026, 3, 2), D(2026, 3, 31))) == []  # no 1st inside
 
 

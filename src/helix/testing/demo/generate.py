@@ -25,10 +25,11 @@ from helix.errors import UserError
 from helix.testing.demo import catalog as cat
 from helix.testing.demo.calendar import Calendar, from_day
 from helix.testing.demo.contacts import contact_signals, draw_contacts
+from helix.testing.demo.cs_team import rescue_stalled_onboarding
 from helix.testing.demo.model import simulate
 from helix.testing.demo.population import build_roster, draw_accounts
 from helix.testing.demo.tables.billing import build_billing
-from helix.testing.demo.tables.common import identities
+from helix.testing.demo.tables.common import account_ids, identities
 from helix.testing.demo.tables.engagement import ContactBook, activities_table, tickets_table
 from helix.testing.demo.tables.events import event_batches, user_pool
 from helix.testing.demo.tables.people import (
@@ -60,6 +61,7 @@ class DemoSummary:
     end: date
     format: str
     event_scale: float
+    cs_plays: bool = False
     tables: dict[str, int] = field(default_factory=dict)
     csms: list[dict[str, str]] = field(default_factory=list)
     segments: dict[str, int] = field(default_factory=dict)
@@ -121,6 +123,7 @@ def generate_company(
     end: date,
     fmt: Format = "parquet",
     event_scale: float = 1.0,
+    cs_salt: str | None = None,
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Write a complete demo B2B SaaS company in the data-contract format to ``out_dir``.
@@ -129,6 +132,10 @@ def generate_company(
     byte-identical files. ``event_scale`` multiplies the product-usage volume (every
     active user still logs in at least once a month). ``progress`` is called with the
     fraction done and a short message after every chunk.
+
+    With ``cs_salt`` (an organisation's playbook holdout salt) the company's CS team has
+    been running Helix's shipped playbooks, holding out the accounts Helix holds out with
+    that salt, and the treated customers responded (:mod:`helix.testing.demo.cs_team`).
     """
     _validate(accounts, months, event_scale, fmt)
     out_dir = Path(out_dir).expanduser().resolve()
@@ -137,7 +144,8 @@ def generate_company(
     started = time.perf_counter()
     cal = Calendar.build(end, months)
     roster = build_roster(accounts, seed)
-    summary = DemoSummary(out_dir, accounts, months, seed, end, fmt, event_scale)
+    summary = DemoSummary(out_dir, accounts, months, seed, end, fmt, event_scale,
+                          cs_plays=cs_salt is not None)
     summary.csms = [c.to_dict() for c in roster]
     for label in cat.SEGMENTS:
         summary.segments[label] = 0
@@ -149,7 +157,7 @@ def generate_company(
     try:
         sink = TableSink(tmp, fmt)
         try:
-            _write_chunks(sink, summary, cal, roster, event_scale, progress)
+            _write_chunks(sink, summary, cal, roster, event_scale, cs_salt, progress)
         finally:
             sink.close()
         summary.tables = dict(sink.rows)
@@ -168,6 +176,7 @@ def _write_chunks(
     cal: Calendar,
     roster: list,
     event_scale: float,
+    cs_salt: str | None,
     progress: Progress | None,
 ) -> None:
     accounts, seed = summary.accounts, summary.seed
@@ -177,9 +186,14 @@ def _write_chunks(
     for c in range(chunks):
         first = c * CHUNK
         count = min(CHUNK, accounts - first)
-        sim_seq, table_seq, event_seq = np.random.SeedSequence([seed, c]).spawn(3)
+        # a fourth child for the CS team's plays: the first three are the same with or without
+        sim_seq, table_seq, event_seq, cs_seq = np.random.SeedSequence([seed, c]).spawn(4)
         rng = np.random.default_rng(sim_seq)
         acc = draw_accounts(rng, first, count, cal, roster)
+        if cs_salt is not None:
+            acc.ttv_days = rescue_stalled_onboarding(
+                np.random.default_rng(cs_seq), account_ids(acc.gidx, width), acc.ttv_days, cs_salt
+            )
         con = draw_contacts(rng, acc, cal)
         signals = contact_signals(con, acc.n, cal)
         hist = simulate(rng, acc, signals, cal, roster)

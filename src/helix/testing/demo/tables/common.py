@@ -80,6 +80,11 @@ class Identity:
     id_array: pa.Array
 
 
+def account_ids(gidx: np.ndarray, id_width: int) -> list[str]:
+    """The account ids of global account numbers ``gidx`` (``acct-000001``, ...)."""
+    return [f"acct-{g + 1:0{id_width}d}" for g in gidx.tolist()]
+
+
 def identities(acc: Accounts, seed: int, id_width: int) -> Identity:
     """Account ids, unique company names and domains (subsidiaries carry the parent's)."""
     names = account_names(acc.gidx, seed)
@@ -89,7 +94,7 @@ def identities(acc: Accounts, seed: int, id_width: int) -> Identity:
         division = cat.DIVISIONS[int(acc.division[i])]
         names[i] = f"{names[p]} {division}"
         domains[i] = f"{cat.slug(division)}.{domains[p]}"
-    ids = [f"acct-{g + 1:0{id_width}d}" for g in acc.gidx.tolist()]
+    ids = account_ids(acc.gidx, id_width)
     return Identity(ids, names, domains, pa.array(ids, type=pa.string()))
 
 
