@@ -140,12 +140,15 @@ def setup_demo(
     train the prediction models too, so that the first screen already has predictions."""
     from helix.ingest.service import run_import
     from helix.pipeline import run_pipeline
-    from helix.playbooks.engine import ensure_setup
+    from helix.playbooks.engine import SALT_KEY, ensure_setup
+    from helix.store.settings import get_setting, set_setting
     from helix.testing.demo import generate_company
 
     say = progress or (lambda message, fraction: None)
     out_dir = platform.settings.home / "demo-company"
     with platform.store.session() as session:  # the organisation's playbooks and holdout salt
+        if not get_setting(session, SALT_KEY):  # a new demo: the same seed, the same holdouts
+            set_setting(session, SALT_KEY, f"helix-demo-{seed}", "demo")
         salt = ensure_setup(session, actor="demo")
     say("generating the demo company", 0.0)
     summary = generate_company(

@@ -12,9 +12,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import ibis
 import pytest
 
 from helix.metrics.loading import load_rows
+from helix.playbooks.engine import past_arr
 from helix.playbooks.triggers import (
     OCCURRENCE_COLUMNS,
     OCCURRENCE_SCHEMA,
@@ -557,6 +559,10 @@ def test_postgres_gives_the_same_rows(wh: Warehouse, postgres_url: str) -> None:
                 assert rows(pg, name, window, **params) == rows(wh, name, window, **params), (
                     name, params, window,
                 )  # fmt: skip
+        # the ARR a decision dated in the past reads (a replay's filters)
+        ids = ibis.memtable({"account_id": ["a1", "a2", "a3", "a5"]})
+        for day in (D(2026, 3, 1), D(2026, 3, 14), D(2026, 4, 10)):
+            assert past_arr(pg, ids, day) == past_arr(wh, ids, day) != {}
     finally:
         pg.close()
 
