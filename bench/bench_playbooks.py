@@ -83,6 +83,11 @@ def synthesise(accounts: int, seed: int = 11) -> dict[str, pa.Table]:
     stalled = _persistent(rng, accounts, DAYS, 0.03, 0.02)
     reached = np.maximum.accumulate(_persistent(rng, accounts, DAYS, 0.9, 0.005), axis=0)
     days = [first_day + timedelta(days=d) for d in range(DAYS)]
+    # about 1% of accounts lose their champion during the window: from the next day on,
+    # their rows carry the departure (as the daily signals do)
+    left_day = np.where(rng.random(accounts) < 0.01, rng.integers(0, DAYS - 1, accounts), DAYS)
+    shown = np.arange(DAYS)[:, None] > left_day[None, :]
+    left_on = np.array([days[min(i, DAYS - 1)] for i in left_day], dtype="datetime64[D]")
     to_renewal = np.array([[(r - d).days for r in renew] for d in days], dtype=np.float64)
     # a monthly term rolls over to the next month once it has passed
     to_renewal = np.where((~annual)[None, :] & (to_renewal < 0), to_renewal + 30, to_renewal)
@@ -96,6 +101,9 @@ def synthesise(accounts: int, seed: int = 11) -> dict[str, pa.Table]:
             rng.integers(0, 5000, accounts).astype(float), DAYS),
         "usage_trend_30": np.tile(rng.normal(1, 0.2, accounts), DAYS),
         "tenure_days": np.tile([(AS_OF - s).days for s in since], DAYS).astype(float),
+        "champion_left_on": pa.array(np.tile(left_on, DAYS), mask=~shown.ravel()),
+        "champion_left_name": pa.array(np.tile([f"Champion {i}" for i in range(accounts)],
+                                               DAYS), mask=~shown.ravel()),
     })
     n_events = accounts * DAYS // 50
     ev_acc = ids[rng.integers(0, accounts, n_events)]

@@ -16,9 +16,9 @@ those of the last pipeline run.
 from __future__ import annotations
 
 import hashlib
-import time as time_module
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from time import perf_counter
 from typing import Any
 
 from sqlalchemy import select
@@ -107,7 +107,7 @@ def replay_history(
     """Run the engine as of ``start``, every ``every_days`` after it, and ``end``.
 
     Returns the totals of the runs and the last run's report."""
-    t0 = time_module.perf_counter()
+    t0 = perf_counter()
     days = replay_dates(start, end, every_days)
     cache = WindowCache(start - timedelta(days=every_days), end)
     totals = {"runs": len(days), "enrolled": 0, "held_out": 0, "tasks_closed": 0}
@@ -123,4 +123,4 @@ def replay_history(
         if day != end:
             totals["tasks_closed"] += close_past_tasks(platform, day, actor=actor)
     return {"start": start.isoformat(), "end": end.isoformat(), "every_days": every_days,
-            **totals, "seconds": round(time_module.perf_counter() - t0, 2), "last_run": report}
+            **totals, "seconds": round(perf_counter() - t0, 2), "last_run": report}
