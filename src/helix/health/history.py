@@ -277,17 +277,22 @@ def update_scores(
     todo = sorted(d for d in all_days if d not in scored_days or d == as_of)
     if not todo:
         return {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
+    latest_through = _latest_through(wh)  # before anything is replaced
     _replace_dates(wh, HEALTH_SCORES.name, "score_date", todo)
     _replace_dates(wh, HEALTH_EVENTS.name, "event_date", todo)
     refs = _reference_dates(all_days, todo)
     parts = batches(todo, _accounts(wh), rows=SCORE_BATCH_ROWS)
     counts = {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
-    previous = _latest_colours(wh, todo[0])
+    # only new days after everything ``health_latest`` holds: it has each account's
+    # colour before them, without reading the whole history
+    adds_days = latest_through is not None and todo[0] > latest_through
+    previous = _latest_rows(wh) if adds_days else _latest_colours(wh, todo[0])
     for i, days in enumerate(parts):
         say(0.05 + 0.95 * i / len(parts), f"scoring {days[0]} to {days[-1]} ({len(todo)} dates)")
         previous, n_scores, n_events = _score_batch(wh, model, days, refs, previous)
         counts[HEALTH_SCORES.name] += n_scores
         counts[HEALTH_EVENTS.name] += n_events
+    update_latest(wh, after=latest_through if adds_days else None)
     return counts
 
 
@@ -307,13 +312,36 @@ def update_recent(wh: Warehouse) -> int:
     return wh.count(HEALTH_RECENT.name)
 
 
-def update_latest(wh: Warehouse) -> int:
-    """Rewrite ``health_latest`` (each account's own latest score row) from
-    ``health_scores``; return its rows."""
+def _latest_through(wh: Warehouse) -> date | None:
+    """The newest date in ``health_latest`` when it is the latest row of every account
+    in ``health_scores`` (it was written from them after the last scoring); else None."""
+    if not wh.has_table(HEALTH_LATEST.name):
+        return None
+    mine = wh.table(HEALTH_LATEST.name).score_date.max().to_pyarrow().as_py()
+    theirs = wh.table(HEALTH_SCORES.name).score_date.max().to_pyarrow().as_py()
+    return mine if mine is not None and mine == theirs else None
+
+
+def _latest_rows(wh: Warehouse) -> pd.DataFrame:
+    """``account_id, score_date, color`` of ``health_latest``."""
+    t = wh.table(HEALTH_LATEST.name)
+    return t.select("account_id", "score_date", "color").to_pyarrow().to_pandas()
+
+
+def update_latest(wh: Warehouse, *, after: date | None = None) -> int:
+    """Rewrite ``health_latest`` (each account's own latest score row); return its rows.
+
+    With ``after`` (every score dated after it is new, and ``health_latest`` held the
+    latest rows up to it) only the new rows are read: each account's newest of them
+    replaces its row. Otherwise the whole of ``health_scores`` is read."""
     hs = wh.table(HEALTH_SCORES.name)
+    cols = list(HEALTH_LATEST.ibis_schema().names)
+    if after is not None:
+        new = hs.filter(hs.score_date > after).select(*cols)
+        old = wh.table(HEALTH_LATEST.name).select(*cols)
+        hs = old.anti_join(new, "account_id").union(new)
     last = hs.group_by("account_id").aggregate(_last=hs.score_date.max())
     latest = hs.join(last, [hs.account_id == last.account_id, hs.score_date == last._last])
-    cols = list(HEALTH_LATEST.ibis_schema().names)
     wh.write_table(HEALTH_LATEST.name, latest.select(*[hs[c] for c in cols]).order_by("account_id"))
     return wh.count(HEALTH_LATEST.name)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helix.health.active import MODEL_CHANGE_TABLE, active_model
-from helix.health.history import update_latest, update_recent, update_scores, update_signals
+from helix.health.history import update_recent, update_scores, update_signals
 from helix.health.model import HealthModel
 from helix.pipeline.registry import Stage, StageContext, StageResult, register
 from helix.warehouse.schema import (
@@ -44,7 +44,7 @@ def _run_health(ctx: StageContext) -> StageResult:
     model = _model(ctx)
     rows = update_scores(ctx.warehouse, model, ctx.as_of, progress=ctx.progress)
     rows[HEALTH_RECENT.name] = update_recent(ctx.warehouse)
-    rows[HEALTH_LATEST.name] = update_latest(ctx.warehouse)
+    rows[HEALTH_LATEST.name] = ctx.warehouse.count(HEALTH_LATEST.name)  # update_scores wrote it
     return StageResult(rows=rows, notes=[f"health model {model.name} version {model.version_id}"])
 
 

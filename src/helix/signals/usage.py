@@ -39,8 +39,27 @@ def _day_number(day: ir.DateValue) -> ir.IntegerValue:
     return day.delta(ibis.date(1970, 1, 1), unit="day").cast(dt.int64)
 
 
+def _day_sums(
+    facts: ir.Table, day: date, sums: dict[str, tuple[str, int | None, int]], how: str
+) -> ir.Table:
+    """:func:`_range_sums` for the one scoring date ``day``: each look-back is a filtered
+    aggregate per account (a range window over every fact costs far more for one point).
+    Accounts without a fact in a look-back get null, as the windows give."""
+    t = (day - date(1970, 1, 1)).days
+    aggs = {}
+    for name, (col, lo, hi) in sums.items():
+        inside = facts.t <= t - hi
+        if lo is not None:
+            inside &= facts.t >= t - lo
+        v = facts[col].cast(dt.int64)
+        aggs[name] = v.sum(where=inside) if how == "sum" else v.max(where=inside)
+    out = facts.group_by("account_id").aggregate(**aggs)
+    return out.select("account_id", *sums, score_date=ibis.literal(day, dt.date))
+
+
 def _range_sums(
-    facts: ir.Table, points: ir.Table, sums: dict[str, tuple[str, int | None, int]], *, how: str = "sum"
+    facts: ir.Table, points: ir.Table, sums: dict[str, tuple[str, int | None, int]], *,
+    how: str = "sum", one_day: date | None = None,
 ) -> ir.Table:
     """Window sums (or maxima) of ``facts`` columns for each point, by day number ``t``.
 
@@ -49,8 +68,11 @@ def _range_sums(
     sums ``column`` over the facts with ``t - lo <= fact.t <= t - hi`` (``lo``
     None: since the beginning); null when there are none. Facts and points go
     into one union ordered by ``t``, so each point costs one step of a range
-    window instead of a join with every fact of its look-back.
+    window instead of a join with every fact of its look-back. With ``one_day`` (every
+    point is on that date) the sums are plain filtered aggregates (:func:`_day_sums`).
     """
+    if one_day is not None:
+        return _day_sums(facts, one_day, sums, how)
     cols = sorted({c for c, _, _ in sums.values()})
     f = facts.select(
         "account_id", "t", score_date=ibis.null(dt.date), _pt=ibis.literal(0),
@@ -156,8 +178,9 @@ def usage_signals(
         "logins_30": ("n_login", 30, 1),
         "logins_prior_90": ("n_login", 120, 31),
         "core_events_30": ("n_core", 30, 1),
-    })  # fmt: skip
-    recent = _range_sums(per_day, points, {"last_t": ("day_t", None, 1)}, how="max")
+    }, one_day=one_day)  # fmt: skip
+    recent = _range_sums(per_day, points, {"last_t": ("day_t", None, 1)}, how="max",
+                         one_day=one_day)
     # the last active day before the look-backs, for accounts quiet all through them
     old = events.filter(events.event_time < since)
     old = old.group_by("account_id").aggregate(old_last=old.event_time.max().date())
@@ -185,6 +208,7 @@ def usage_signals(
         fu.select("account_id", t=_day_number(fu.first_day), one=ibis.literal(1)),
         points,
         {"breadth_ever": ("one", None, 1), "new_features_90": ("one", 90, 1)},
+        one_day=one_day,
     )
     # event types the product had before each scoring date (a type first seen later must
     # not make an account look stuck before it existed)

@@ -200,6 +200,49 @@ def test_a_later_run_adds_every_day_since_the_last(home: Path) -> None:
         assert t.filter(t.score_date <= END).count().execute() == before
 
 
+def _latest_from_history(wh) -> list[dict]:
+    """Each account's latest ``health_scores`` row, recomputed from the whole history."""
+    hs = wh.table("health_scores")
+    last = hs.group_by("account_id").aggregate(_m=hs.score_date.max())
+    j = hs.join(last, [hs.account_id == last.account_id, hs.score_date == last._m])
+    cols = list(wh.table("health_latest").columns)
+    return j.select(*[hs[c] for c in cols]).order_by("account_id").to_pyarrow().to_pylist()
+
+
+def test_health_latest_after_new_days_and_after_a_rerun_equals_the_history(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental day updates ``health_latest`` from the new rows only; re-running a
+    day already stored, or a latest table out of step with the history, reads it all."""
+    from helix.health import history
+    from helix.health.active import active_model
+
+    calls: list[object] = []
+    update = history.update_latest
+    monkeypatch.setattr(history, "update_latest",
+                        lambda wh, *, after=None: calls.append(after) or update(wh, after=after))
+    with Platform(Settings.load(home)) as p:
+        wh = p.warehouse
+        for day, expect in ((END + timedelta(days=1), END),
+                            (END + timedelta(days=3), END + timedelta(days=1))):
+            run_pipeline(wh, as_of=day, settings=p.settings)
+            assert calls[-1] == expect, day
+            got = wh.table("health_latest").order_by("account_id").to_pyarrow().to_pylist()
+            assert got == _latest_from_history(wh)
+        # the last stored day scored again (its rows are replaced): the whole history
+        history.update_scores(wh, active_model(p.store), END + timedelta(days=3))
+        assert calls[-1] is None
+        got = wh.table("health_latest").order_by("account_id").to_pyarrow().to_pylist()
+        assert got == _latest_from_history(wh)
+        # a latest table behind the history (a run stopped after scoring) is rebuilt whole
+        t = wh.table("health_latest")
+        wh.write_table("health_latest", t.filter(t.score_date < END))
+        run_pipeline(wh, as_of=END + timedelta(days=4), settings=p.settings)
+        assert calls[-1] is None
+        got = wh.table("health_latest").order_by("account_id").to_pyarrow().to_pylist()
+        assert got == _latest_from_history(wh)
+
+
 def test_a_full_run_keeps_every_signal_date(home: Path) -> None:
     """`helix run --full` recomputes the signals of every stored date, daily ones included."""
     later = END + timedelta(days=3)
