@@ -25,6 +25,7 @@ in which they churned) against the health score alone, and the calibration of
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -161,6 +162,7 @@ class SurvivalModel:
 def fit_survival(frame: pd.DataFrame, *, penalizer: float = 0.1) -> SurvivalModel:
     """Fit the Cox model on ``frame`` (from :func:`survival_frame`)."""
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError, ConvergenceWarning
 
     if int(frame["event"].sum()) < 5:
         raise UserError(
@@ -183,7 +185,22 @@ def fit_survival(frame: pd.DataFrame, *, penalizer: float = 0.1) -> SurvivalMode
     data["duration"] = frame["duration"].to_numpy()
     data["event"] = frame["event"].to_numpy()
     fitter = CoxPHFitter(penalizer=penalizer)
-    fitter.fit(data, duration_col="duration", event_col="event")
+    with warnings.catch_warnings():
+        # lifelines warns when a column alone separates churned from retained rows (small
+        # companies: a handful of churns). The ridge penalty is what keeps such a fit
+        # finite, so that advice does not apply; a fit that did not converge is refused.
+        warnings.filterwarnings(
+            "ignore", message=r"(?s).*low variance", category=ConvergenceWarning
+        )
+        warnings.filterwarnings("error", message=r"(?s).*converge", category=ConvergenceWarning)
+        try:
+            fitter.fit(data, duration_col="duration", event_col="event")
+        except (ConvergenceWarning, ConvergenceError) as exc:
+            raise UserError(
+                f"the time-to-churn model did not converge (ridge penalty {penalizer}, "
+                f"{int(frame['event'].sum())} churns in {len(frame)} rows)",
+                hint="import more history; a company this small gives too few churns",
+            ) from exc
     model.fitter = fitter
     model.concordance_train = float(fitter.concordance_index_)
     return model
@@ -224,7 +241,7 @@ def choose_penalizer(frame: pd.DataFrame) -> float:
         try:
             m = fit_survival(train, penalizer=pen)
         except UserError:
-            return 0.1
+            continue  # too few churns, or no convergence with this penalty
         c = _concordance(valid["duration"].to_numpy(), m.risk(valid), valid["event"].to_numpy())
         if c is not None and c > best_c:
             best, best_c = pen, c

@@ -37,7 +37,7 @@ def _build() -> Demo:
 
     base = Path(tempfile.mkdtemp(prefix="helix-c360-"))
     with Platform(Settings.load(base / "home")) as p:
-        out = setup_demo(p, accounts=45, months=15, seed=11, end=END)
+        out = setup_demo(p, accounts=45, months=15, seed=12, end=END)
     return Demo(base / "home", out.users, DEMO_PASSWORD)
 
 
