@@ -274,21 +274,21 @@ def update_scores(
     all_days = signal_dates(wh)
     st = wh.table(HEALTH_SCORES.name)
     scored_days = set(st.select("score_date").distinct().to_pyarrow()["score_date"].to_pylist())
-    todo = sorted(d for d in all_days if d not in scored_days or d == as_of)
-    if not todo:
+    to_score = sorted(d for d in all_days if d not in scored_days or d == as_of)
+    if not to_score:
         return {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
     latest_through = _latest_through(wh)  # before anything is replaced
-    _replace_dates(wh, HEALTH_SCORES.name, "score_date", todo)
-    _replace_dates(wh, HEALTH_EVENTS.name, "event_date", todo)
-    refs = _reference_dates(all_days, todo)
-    parts = batches(todo, _accounts(wh), rows=SCORE_BATCH_ROWS)
+    _replace_dates(wh, HEALTH_SCORES.name, "score_date", to_score)
+    _replace_dates(wh, HEALTH_EVENTS.name, "event_date", to_score)
+    refs = _reference_dates(all_days, to_score)
+    parts = batches(to_score, _accounts(wh), rows=SCORE_BATCH_ROWS)
     counts = {HEALTH_SCORES.name: 0, HEALTH_EVENTS.name: 0}
     # only new days after everything ``health_latest`` holds: it has each account's
     # colour before them, without reading the whole history
-    adds_days = latest_through is not None and todo[0] > latest_through
-    previous = _latest_rows(wh) if adds_days else _latest_colours(wh, todo[0])
+    adds_days = latest_through is not None and to_score[0] > latest_through
+    previous = _latest_rows(wh) if adds_days else _latest_colours(wh, to_score[0])
     for i, days in enumerate(parts):
-        say(0.05 + 0.95 * i / len(parts), f"scoring {days[0]} to {days[-1]} ({len(todo)} dates)")
+        say(0.05 + 0.95 * i / len(parts), f"scoring {days[0]} to {days[-1]} ({len(to_score)} dates)")
         previous, n_scores, n_events = _score_batch(wh, model, days, refs, previous)
         counts[HEALTH_SCORES.name] += n_scores
         counts[HEALTH_EVENTS.name] += n_events
