@@ -110,7 +110,7 @@ def train_demo_models(platform: Platform) -> list[dict[str, Any]]:
 
 
 def replay_demo_playbooks(
-    platform: Platform, window_start: str, end: date,
+    platform: Platform, window_start: date, end: date,
     progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, Any]:
     """The engine as of every week of the last year (or of the history, if shorter) up to
@@ -118,10 +118,8 @@ def replay_demo_playbooks(
     report with the replay's totals under ``history``."""
     from helix.playbooks.replay import replay_history
 
-    first = max(date.fromisoformat(window_start) + timedelta(days=REPLAY_WARMUP_DAYS),
-                end - timedelta(days=REPLAY_DAYS))
-    if first >= end:
-        first = end
+    first = min(end, max(window_start + timedelta(days=REPLAY_WARMUP_DAYS),
+                         end - timedelta(days=REPLAY_DAYS)))
     history = replay_history(platform, first, end, actor="demo", progress=progress)
     return history.pop("last_run") | {"history": history}
 
@@ -175,7 +173,8 @@ def setup_demo(
     say("creating demo users", 0.95)
     users = ensure_demo_users(platform, summary.to_dict().get("csms", []))
     say("replaying a year of playbooks: history, holdouts and tasks for every CSM", 0.96)
-    playbooks = replay_demo_playbooks(platform, summary.to_dict()["window"]["start"], end,
+    window_start = date.fromisoformat(summary.to_dict()["window"]["start"])
+    playbooks = replay_demo_playbooks(platform, window_start, end,
                                       progress=lambda f, m: say(m, 0.96 + 0.04 * f))
     say("done", 1.0)
     return DemoSetup(
