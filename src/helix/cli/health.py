@@ -97,7 +97,8 @@ def _render_fit(d: dict[str, Any]) -> None:
     out.print(f"  validated on {d['validation_dates'][0]}..{d['validation_dates'][1]} "
               f"({d['n_validation']:,} rows, outcome rate {_pct(d['outcome_rate_validation'])})")
     v = d["validation_auc"]
-    out.print(f"  validation AUC: current {v['current']}, proposed {v['proposed']}, regression {v['regression']}")
+    out.print(f"  validation AUC: current {v['current']}, proposed {v['proposed']}, "
+              f"regression {v['regression']}, naive usage baseline {v.get('baseline')}")
     groups = Table(title="group weights")
     for col in ("group", "current", "proposed"):
         groups.add_column(col)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from helix.errors import UserError
+from helix.health.backtest import baseline_risk
 from helix.health.evaluation import auc, rate_by_color
 from helix.health.model import Group, HealthModel, Measure
 from helix.health.scoring import POINTS_PREFIX, score_frame
@@ -77,6 +78,7 @@ class FitReport:
     validation_auc_current: float | None
     validation_auc_proposed: float | None
     validation_auc_regression: float | None
+    validation_auc_baseline: float | None
     current: HealthModel
     proposed: HealthModel
     measures: list[dict[str, Any]] = field(default_factory=list)
@@ -99,6 +101,7 @@ class FitReport:
                 "current": _r(self.validation_auc_current),
                 "proposed": _r(self.validation_auc_proposed),
                 "regression": _r(self.validation_auc_regression),
+                "baseline": _r(self.validation_auc_baseline),
             },
             "groups": [
                 {"group": g, "current_weight": cur.get(g), "proposed_weight": prop.get(g)}
@@ -220,6 +223,7 @@ def fit_weights(
         validation_auc_current=auc(y_val, -cur_val["score"].to_numpy()),
         validation_auc_proposed=auc(y_val, -prop_val["score"].to_numpy()),
         validation_auc_regression=auc(y_val, reg_val),
+        validation_auc_baseline=auc(y_val, baseline_risk(val)),
         current=model,
         proposed=proposed,
         measures=measures,

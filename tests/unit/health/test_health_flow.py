@@ -109,7 +109,8 @@ def test_fit_is_validated_on_later_dates_and_accepting_makes_a_new_version(home:
     before = _json(home, "health", "model")
     doc = _json(home, "health", "fit")
     assert max(doc["fit_dates"]) < min(doc["validation_dates"])
-    assert {"current", "proposed"} <= set(doc["validation_auc"])
+    assert set(doc["validation_auc"]) == {"current", "proposed", "regression", "baseline"}
+    assert all(0 <= v <= 1 for v in doc["validation_auc"].values())
     assert {g["group"] for g in doc["groups"]} >= {"usage", "sentiment", "relationship"}
     assert all(g["proposed_weight"] >= 0 for g in doc["groups"])
     assert not doc["accepted"]

@@ -9,9 +9,7 @@ shipped play has a simulated effect, so their intervals must straddle zero or be
 
 from __future__ import annotations
 
-import tempfile
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -25,26 +23,16 @@ from helix.playbooks.replay import DONE_AFTER_DAYS
 from helix.store.models import Enrolment, Task, TaskStatus
 from helix.store.settings import get_setting
 
-from ...helpers import cli_json, once
+from ...helpers import cli_json
 from ..customer.demo import login
+from ..demo_year import END, demo_year
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_impact")]
-
-END = date(2026, 6, 1)
-
-
-def _build() -> dict[str, Any]:
-    from helix.demo_setup import DEMO_PASSWORD, setup_demo
-
-    home = Path(tempfile.mkdtemp(prefix="helix-demo-impact-")) / "home"
-    with Platform(Settings.load(home)) as p:
-        out = setup_demo(p, accounts=1200, months=18, seed=7, end=END, train=False)
-    return {"home": home, "setup": out.to_dict(), "password": DEMO_PASSWORD}
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_year")]
 
 
 @pytest.fixture(scope="module")
 def built() -> dict[str, Any]:
-    return once("demo_impact", _build)
+    return demo_year()
 
 
 def test_the_demo_replays_a_year_of_playbooks(built: dict[str, Any]) -> None:
