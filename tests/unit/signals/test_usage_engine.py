@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helix.metrics.loading import load_rows
@@ -86,13 +86,7 @@ event = st.fixed_dictionaries({
 })  # fmt: skip
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    events=st.lists(event, min_size=1, max_size=40),
-    offsets=st.lists(st.integers(0, 240), min_size=1, max_size=6, unique=True),
-    daily_from=st.integers(100, 220),
-)
-def test_windowed_engine_equals_the_join_oracle(
+def _engine_equals_the_join_oracle(
     events: list[dict[str, Any]], offsets: list[int], daily_from: int
 ) -> None:
     rows = [
@@ -114,6 +108,20 @@ def test_windowed_engine_equals_the_join_oracle(
             _assert_same(w, [day], one_day=True)
     finally:
         w.close()
+
+
+_histories = given(
+    events=st.lists(event, min_size=1, max_size=40),
+    offsets=st.lists(st.integers(0, 240), min_size=1, max_size=6, unique=True),
+    daily_from=st.integers(100, 220),
+)
+# about 2 s an example: `make test` runs a few, the slow suite many more
+test_windowed_engine_equals_the_join_oracle = settings(max_examples=12, deadline=None)(
+    _histories(_engine_equals_the_join_oracle)
+)
+test_windowed_engine_equals_the_join_oracle_thoroughly = pytest.mark.slow(
+    settings(max_examples=60, deadline=None)(_histories(_engine_equals_the_join_oracle))
+)
 
 
 def test_window_edges_by_hand(wh: Warehouse) -> None:
