@@ -120,7 +120,7 @@ test_windowed_engine_equals_the_join_oracle = settings(max_examples=12, deadline
     _histories(_engine_equals_the_join_oracle)
 )
 test_windowed_engine_equals_the_join_oracle_thoroughly = pytest.mark.slow(
-    settings(max_examples=60, deadline=None)(_histories(_engine_equals_the_join_oracle))
+    settings(max_examples=40, deadline=None)(_histories(_engine_equals_the_join_oracle))
 )
 
 
