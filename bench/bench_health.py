@@ -3,7 +3,6 @@
     python bench/bench_health.py --accounts 10000 [--months 24] [--no-prediction] [--work DIR]
     python bench/bench_health.py --work DIR --next-day
 
-
 For N accounts it generates a demo company (24 months), imports it into a
 DuckDB warehouse and times:
 
@@ -33,6 +32,7 @@ path can be measured in a minute instead of after a new 100k backfill (over an h
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import sys
@@ -238,11 +238,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.work is None:
             p.error("--next-day needs --work DIR")
         out = bench_next_day(args.work)
-    elif args.work is not None:
-        args.work.mkdir(parents=True, exist_ok=True)
-        out = bench_health(args.accounts, args.months, args.work, prediction=not args.no_prediction)
     else:
-        with tempfile.TemporaryDirectory(prefix="helix-bench-health-") as work:
+        if args.work is not None:
+            args.work.mkdir(parents=True, exist_ok=True)
+        keep = contextlib.nullcontext(args.work) if args.work is not None else None
+        with keep or tempfile.TemporaryDirectory(prefix="helix-bench-health-") as work:
             out = bench_health(args.accounts, args.months, Path(work), prediction=not args.no_prediction)
     sys.stdout.write(json.dumps(out) + "\n")
     return 0

@@ -17,7 +17,7 @@ from ..demo_year import demo_year
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_year")]
 
-CLEARLY = 0.03  # an AUC margin well beyond the run-to-run noise of a seeded company
+CLEARLY = 0.03  # an AUC margin a CS leader would notice, not a rounding difference
 
 
 @pytest.fixture(scope="module")
