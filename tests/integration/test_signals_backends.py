@@ -11,6 +11,7 @@ from helix.health.model import default_model
 from helix.health.scoring import score_frame
 from helix.metrics.loading import load_rows
 from helix.signals import SignalConfig, compute_signals
+from helix.signals.event_summary import refresh_event_summary
 from helix.signals.sources import Sources
 from helix.signals.text import update_text_sentiment
 from helix.warehouse import open_warehouse
@@ -34,6 +35,10 @@ def _rows(url: str) -> list[dict[str, Any]]:
         for table, rows in history.items():
             load_rows(wh, table, rows)
         update_text_sentiment(wh)
+        # the DuckDB file keeps events in parts: its signals go through the event summary,
+        # PostgreSQL's through the events themselves
+        summarised = refresh_event_summary(wh, SignalConfig()) is not None
+        assert summarised == (Sources(wh).event_summary(SignalConfig()) is not None) == url.startswith("duckdb")
         out = compute_signals(Sources(wh), DAYS, SignalConfig()).to_pyarrow().to_pylist()
         return sorted(out, key=lambda r: (r["account_id"], r["score_date"]))
     finally:

@@ -24,6 +24,7 @@ from helix.health.model import HealthModel
 from helix.health.scoring import CONTRIB_PREFIX, POINTS_PREFIX, score_frame
 from helix.signals import Sources, compute_signals, scoring_dates, update_text_sentiment
 from helix.signals.dates import batches, catch_up_dates
+from helix.signals.event_summary import refresh_event_summary
 from helix.warehouse import Warehouse
 from helix.warehouse.connection import utcnow
 from helix.warehouse.schema import (
@@ -93,7 +94,8 @@ def update_signals(
     full: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, int]:
-    """Score new texts, then compute and store signals for the dates not yet stored.
+    """Score new texts, bring the event summary up to date, then compute and store
+    signals for the dates not yet stored.
 
     The first run stores every day of the history, in batches of consecutive
     days (:func:`helix.signals.dates.batches`) so that memory stays bounded; a
@@ -106,6 +108,8 @@ def update_signals(
     texts = update_text_sentiment(wh)
     if not Sources(wh).available("subscriptions"):
         return {"text_sentiment": texts, ACCOUNT_SIGNALS.name: 0}
+    say(0.04, "event summary")
+    refresh_event_summary(wh, model.signals)
     new, adding = _new_dates(wh, as_of, full)
     parts = batches(new, _accounts(wh))
     if adding:

@@ -109,10 +109,14 @@ def compute_signals(src: Sources, days: list[date], cfg: SignalConfig | None = N
     parts: list[ir.Table] = [_commercial(src, keys, dates)]
     if has("events"):
         events = src.table("events")
-        first_use = src.cached("first_use", lambda: first_uses(events))
-        value = src.cached(f"value_days:{cfg.value_event_type}:{cfg.value_min_users}", lambda: value_days(events, cfg))
+        summary = src.event_summary(cfg)
+        first_use = src.cached("first_use", lambda: summary.first_uses() if summary else first_uses(events))
+        value = src.cached(
+            f"value_days:{cfg.value_event_type}:{cfg.value_min_users}",
+            lambda: value_days(events, cfg, summary.value_firsts() if summary else None),
+        )
         one_day = days[0] if len(set(days)) == 1 else None
-        parts.append(usage_signals(events, keys, cfg, first_use, one_day=one_day))
+        parts.append(usage_signals(events, keys, cfg, first_use, one_day=one_day, start=min(days), summary=summary))
         parts.append(onboarding_signals(events, keys, cfg, value, first_use))
     surveys = src.table("survey_responses") if has("survey_responses") else None
     tickets = src.table("tickets") if has("tickets") else None

@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING
 
 import ibis.expr.types as ir
 
+from helix.signals.config import SignalConfig
+from helix.signals.event_summary import EventSummary, event_summary
+
 if TYPE_CHECKING:
     from helix.warehouse import Warehouse
 
@@ -17,9 +20,15 @@ __all__ = ["Sources"]
 class Sources:
     """The warehouse tables signals read; an absent or empty table counts as unavailable."""
 
-    def __init__(self, wh: Warehouse, *, cache: bool = False) -> None:
+    def __init__(self, wh: Warehouse, *, cache: bool = False, use_event_summary: bool = True) -> None:
         self.wh = wh
         self.cache = cache
+        self.use_event_summary = use_event_summary
+
+    def event_summary(self, cfg: SignalConfig) -> EventSummary | None:
+        """The whole-history event aggregates kept per events part, when they are current
+        (:mod:`helix.signals.event_summary`); None: compute them from the events."""
+        return event_summary(self.wh, cfg) if self.use_event_summary else None
 
     @cached_property
     def _tables(self) -> set[str]:

@@ -61,6 +61,12 @@ def score_text(text: str) -> float:
 
 def _unscored(wh: Warehouse, source: TextSource) -> ir.Table:
     t = wh.table(source.table)
+    if wh.has_table(TEXT_SENTIMENT):
+        # rows already scored are left out before any text is built (a daily run
+        # finds a handful of new rows among every ticket, comment and note)
+        done = wh.table(TEXT_SENTIMENT)
+        done = done.filter(done.source == source.table).select(done_id=done.source_id)
+        t = t.anti_join(done, t[source.key] == done.done_id)
     text = source.text(t)
     rows = t.select(
         source=ibis.literal(source.table),
@@ -69,12 +75,7 @@ def _unscored(wh: Warehouse, source: TextSource) -> ir.Table:
         occurred_at=t[source.time_column],
         text=text,
     )
-    rows = rows.filter(rows.text.notnull() & (rows.text.strip().length() > 0))
-    if wh.has_table(TEXT_SENTIMENT):
-        done = wh.table(TEXT_SENTIMENT)
-        done = done.filter(done.source == source.table).select(done_id=done.source_id)
-        rows = rows.anti_join(done, rows.source_id == done.done_id)
-    return rows
+    return rows.filter(rows.text.notnull() & (rows.text.strip().length() > 0))
 
 
 def update_text_sentiment(

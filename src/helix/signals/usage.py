@@ -16,6 +16,7 @@ import ibis.expr.types as ir
 
 from helix.signals._join import flag, left_join
 from helix.signals.config import SignalConfig
+from helix.signals.event_summary import EventSummary, first_uses, last_day_before, value_firsts, week_start
 
 __all__ = ["usage_signals", "onboarding_signals", "event_days", "first_uses", "value_days"]
 
@@ -118,15 +119,13 @@ def _distinct_recent(items: ir.Table, points: ir.Table, days: int) -> ir.Table:
     return u.select("account_id", "score_date", n=u.n)
 
 
-def first_uses(events: ir.Table) -> ir.Table:
-    """``account_id, event_type, first_day``: when each account first used each event type."""
-    return events.group_by(["account_id", "event_type"]).aggregate(first_day=events.event_time.min().date())
+def value_days(events: ir.Table, cfg: SignalConfig, firsts: ir.Table | None = None) -> ir.Table:
+    """``account_id, value_day``: the day the ``value_min_users``-th user first did the value event.
 
-
-def value_days(events: ir.Table, cfg: SignalConfig) -> ir.Table:
-    """``account_id, value_day``: the day the ``value_min_users``-th user first did the value event."""
-    x = events.filter(events.event_type == cfg.value_event_type)
-    firsts = x.group_by(["account_id", "user_id"]).aggregate(first_day=x.event_time.min().date())
+    ``firsts`` is :func:`~helix.signals.event_summary.value_firsts` of ``events`` when
+    already at hand (the event summary's).
+    """
+    firsts = value_firsts(events, cfg) if firsts is None else firsts
     w = ibis.window(group_by="account_id", order_by=["first_day", "user_id"])
     ranked = firsts.mutate(rn=ibis.row_number().over(w))
     return ranked.filter(ranked.rn == cfg.value_min_users - 1).select("account_id", value_day=ranked.first_day)
@@ -139,6 +138,8 @@ def usage_signals(
     first_use: ir.Table | None = None,
     *,
     one_day: date | None = None,
+    start: date | None = None,
+    summary: EventSummary | None = None,
 ) -> ir.Table:
     """Usage signals per (account_id, score_date) in ``keys`` (which carries the window columns).
 
@@ -150,12 +151,19 @@ def usage_signals(
     scoring several batches of dates). ``one_day``: ``keys`` hold that one scoring date
     only (an incremental day), whose distinct counts are then counted directly over its
     30 days instead of through the change points, which pay off across many dates.
+    ``start`` is the earliest scoring date in ``keys`` (read from them when not given).
+    ``summary``: the event summary, whence the last active day before the windows
+    (otherwise from the events).
     """
     k = keys.select("account_id", "score_date", "seats", "tenure_days")
     points = k.select("account_id", "score_date", t=_day_number(k.score_date))
-    # only the 120 days before the earliest scoring date reach the windows: an
-    # incremental day then reduces four months of events, not the whole history
-    since = keys._d120.min().cast(dt.timestamp).as_scalar()
+    # only the 120 days before the earliest scoring date reach the windows (from the
+    # start of that day's summary week, see helix.signals.event_summary): an incremental
+    # day then reduces four months of events, not the whole history
+    if start is None:  # (no keys at all: any date, nothing is scored)
+        start = keys.score_date.min().to_pyarrow().as_py() or date.today()
+    first = week_start(start - timedelta(days=120))
+    since = datetime.combine(first, time.min)
     until = keys.score_date.max().cast(dt.timestamp).as_scalar()
     # the sums need account-days only; the distinct counts need users and types, and
     # only over the 30 days before each point (occurrences before the earliest point's
@@ -182,8 +190,7 @@ def usage_signals(
     recent = _range_sums(per_day, points, {"last_t": ("day_t", None, 1)}, how="max",
                          one_day=one_day)
     # the last active day before the look-backs, for accounts quiet all through them
-    old = events.filter(events.event_time < since)
-    old = old.group_by("account_id").aggregate(old_last=old.event_time.max().date())
+    old = summary.last_day_before(first) if summary is not None else last_day_before(events, first)
     if one_day is not None:
         lo = datetime.combine(one_day - timedelta(days=30), time.min)
         month = events.filter(

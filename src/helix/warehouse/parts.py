@@ -87,16 +87,27 @@ class PartStore:
     def _path(self, name: str, file: str) -> Path:
         return self.directory / name / file
 
+    def _typed_select(self, name: str, files: list[str]) -> str:
+        """SQL reading the part ``files`` of ``name`` with the columns of its schema."""
+        cols = ", ".join(
+            f'CAST("{c}" AS {DuckDBType.to_string(t)}) AS "{c}"' for c, t in self.schemas[name].items()
+        )
+        paths = ", ".join(_quote(str(self._path(name, f))) for f in files)
+        return f"SELECT {cols} FROM read_parquet([{paths}])"
+
+    def part(self, name: str, file: str) -> ir.Table:
+        """The rows of one listed part of ``name``, typed like the table (to summarise a
+        part once, see :mod:`helix.signals.event_summary`)."""
+        if file not in {f for f, _ in self.files(name)}:
+            raise KeyError(f"{name} has no part {file}")
+        return self.con.sql(self._typed_select(name, [file]))
+
     def define_view(self, name: str) -> None:
         """(Re)define the view ``name`` over its listed parts, typed by its schema."""
         schema = self.schemas[name]
-        files = [str(self._path(name, f)) for f, _ in self.files(name)]
-        cols = ", ".join(
-            f'CAST("{c}" AS {DuckDBType.to_string(t)}) AS "{c}"' for c, t in schema.items()
-        )
+        files = [f for f, _ in self.files(name)]
         if files:
-            source = f"read_parquet([{', '.join(_quote(f) for f in files)}])"
-            sql = f"SELECT {cols} FROM {source}"
+            sql = self._typed_select(name, files)
         else:
             empty = ", ".join(
                 f'CAST(NULL AS {DuckDBType.to_string(t)}) AS "{c}"' for c, t in schema.items()

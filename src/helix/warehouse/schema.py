@@ -382,6 +382,50 @@ TEXT_SENTIMENT = TableSpec(
     description="Sentiment of each ticket, survey comment and activity summary, scored once (helix.signals).",
 )
 
+EVENT_SUMMARY_PARTS = TableSpec(
+    "event_summary_parts",
+    (
+        C("part", "string", True, "file name of an events part (see helix.warehouse.parts)"),
+        C("value_event_type", "string", description="the value event the part was summarised for"),
+        C("summarised_at", "timestamp"),
+    ),
+    key=("part",),
+    description="Events parts summarised into the event_* summary tables (helix.signals.event_summary).",
+)
+
+EVENT_TYPE_FIRSTS = TableSpec(
+    "event_type_firsts",
+    (
+        C("part", "string", True),
+        C("account_id", "string", True),
+        C("event_type", "string"),
+        C("first_day", "date", description="the part's first event of this type for the account"),
+    ),
+    description="First use of each event type per account, per events part (helix.signals.event_summary).",
+)
+
+EVENT_WEEK_LASTS = TableSpec(
+    "event_week_lasts",
+    (
+        C("part", "string", True),
+        C("account_id", "string", True),
+        C("week", "integer", description="day number (days since 1970-01-01) // 7"),
+        C("last_day", "date", description="the account's last event day of that week in the part"),
+    ),
+    description="Last active day per account and week, per events part (helix.signals.event_summary).",
+)
+
+EVENT_VALUE_FIRSTS = TableSpec(
+    "event_value_firsts",
+    (
+        C("part", "string", True),
+        C("account_id", "string", True),
+        C("user_id", "string"),
+        C("first_day", "date", description="the user's first value event in the part"),
+    ),
+    description="First value event per account and user, per events part (helix.signals.event_summary).",
+)
+
 ACCOUNT_SIGNALS = TableSpec(
     "account_signals",
     (
@@ -590,7 +634,8 @@ CHURN_TIMING = TableSpec(
 
 DERIVED_TABLES: dict[str, TableSpec] = {
     t.name: t for t in (ACCOUNT_SUMMARY, DATA_CHECKS, MRR_MOVEMENTS,
-        TEXT_SENTIMENT, ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_RECENT, HEALTH_LATEST, HEALTH_EVENTS, PORTFOLIO_ACCOUNTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
+        TEXT_SENTIMENT, EVENT_SUMMARY_PARTS, EVENT_TYPE_FIRSTS, EVENT_WEEK_LASTS, EVENT_VALUE_FIRSTS,
+        ACCOUNT_SIGNALS, HEALTH_SCORES, HEALTH_RECENT, HEALTH_LATEST, HEALTH_EVENTS, PORTFOLIO_ACCOUNTS, PREDICTIONS, RENEWAL_FORECASTS, CHURN_TIMING,
         EXPANSION_LEADS)
 }
 
