@@ -1,7 +1,7 @@
 """Customer health at scale: the daily backfill, one incremental day, and a pandas baseline.
 
     python bench/bench_health.py --accounts 10000 [--months 24] [--no-prediction] [--work DIR]
-    python bench/bench_health.py --work DIR --next-day
+    python bench/bench_health.py --work DIR --next-day [--new-events]
 
 For N accounts it generates a demo company (24 months), imports it into a
 DuckDB warehouse and times:
@@ -27,6 +27,9 @@ directory, deleted at the end). ``--next-day`` then times, in a fresh process, o
 more incremental day on that kept warehouse (the day after its last scored date),
 the same pipeline call as the full run's incremental day: a change to the daily
 path can be measured in a minute instead of after a new 100k backfill (over an hour).
+``--new-events`` first adds the events of the day before (a week-old day's copied
+forward, as one new part, as a daily import would), so the run also brings the event
+summary up to date with a new part.
 """
 
 from __future__ import annotations
@@ -173,8 +176,32 @@ def _timed_run(wh: Any, as_of: date) -> dict[str, Any]:
             "peak_rss_mb": _peak_mb()}  # fmt: skip
 
 
-def bench_next_day(work: Path) -> dict[str, Any]:
-    """One more incremental day on the warehouse a ``--work`` run kept."""
+def _add_day_of_events(wh: Any, day: date) -> dict[str, Any]:
+    """The events of the day a week before ``day``, copied to ``day`` as one new part (what
+    a daily import adds), so the timed run also summarises a new part."""
+    from datetime import datetime, time as day_time
+
+    import ibis
+
+    t0 = time.perf_counter()
+    ev = wh.table("events")
+    lo = datetime.combine(day - timedelta(days=7), day_time.min)
+    week_before = ev.filter((ev.event_time >= lo) & (ev.event_time < lo + timedelta(days=1)))
+    copy = week_before.mutate(
+        event_time=week_before.event_time + ibis.interval(days=7),
+        event_id=week_before.event_id.concat("-w"),  # null stays null
+    )
+    with wh.transaction():
+        wh.append("events", copy)
+        wh.record_change("events", note="bench: a day of events")
+    added = int(ev.filter(ev.event_time >= datetime.combine(day, day_time.min),
+                          ev.event_time < datetime.combine(day + timedelta(days=1), day_time.min)).count().execute())
+    return {"day": day.isoformat(), "events": added, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+def bench_next_day(work: Path, *, new_events: bool = False) -> dict[str, Any]:
+    """One more incremental day on the warehouse a ``--work`` run kept; with ``new_events``,
+    after adding the events of the day before it (untimed)."""
     from helix.health.data import signal_dates
     from helix.warehouse import open_warehouse
 
@@ -185,10 +212,13 @@ def bench_next_day(work: Path) -> dict[str, Any]:
     try:
         last = signal_dates(wh)[-1]
         day = last + timedelta(days=1)
-        return {"work": str(work), "after": last.isoformat(), "as_of": day.isoformat(),
-                "events": int(wh.table("events").count().execute()),
+        out: dict[str, Any] = {"work": str(work), "after": last.isoformat(), "as_of": day.isoformat()}
+        if new_events:
+            out["added_events"] = _add_day_of_events(wh, day - timedelta(days=1))
+        out |= {"events": int(wh.table("events").count().execute()),
                 "accounts": int(wh.table("accounts").count().execute()),
                 "incremental_day": _timed_run(wh, day)}  # fmt: skip
+        return out
     finally:
         wh.close()
 
@@ -233,11 +263,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, help="keep the company and the warehouse in this directory")
     p.add_argument("--next-day", action="store_true",
                    help="with --work: time one more incremental day on the kept warehouse")
+    p.add_argument("--new-events", action="store_true",
+                   help="with --next-day: first add a day of events (a week-old day's, copied) as a new part")
     args = p.parse_args(argv)
     if args.next_day:
         if args.work is None:
             p.error("--next-day needs --work DIR")
-        out = bench_next_day(args.work)
+        out = bench_next_day(args.work, new_events=args.new_events)
     else:
         if args.work is not None:
             args.work.mkdir(parents=True, exist_ok=True)
