@@ -80,6 +80,7 @@ def _generated(url: str, company: Path, reports: Path) -> dict[str, Any]:
         wh.close()
 
 
+@pytest.mark.slow  # about 40 s: the hand-built company covers the same code in `make test`
 def test_a_generated_company_is_the_same_on_both(postgres_url: str, tmp_path: Path) -> None:
     company = tmp_path / "co"
     generate_company(company, accounts=80, months=14, seed=3, end=END)

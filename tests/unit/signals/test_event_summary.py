@@ -206,10 +206,7 @@ event = st.fixed_dictionaries({
 })  # fmt: skip
 
 
-@settings(max_examples=8, deadline=None)
-@given(events=st.lists(event, min_size=1, max_size=30), offsets=st.lists(st.integers(100, 280), min_size=1,
-       max_size=3, unique=True))  # fmt: skip
-def test_summary_equals_the_events_on_random_histories(
+def _summary_equals_the_events(
     tmp_path_factory: pytest.TempPathFactory, events: list[dict[str, Any]], offsets: list[int]
 ) -> None:
     w = _open(tmp_path_factory.mktemp("wh"))
@@ -229,3 +226,16 @@ def test_summary_equals_the_events_on_random_histories(
         _assert_same(w, sorted(START + timedelta(days=o) for o in offsets))
     finally:
         w.close()
+
+
+_histories = given(
+    events=st.lists(event, min_size=1, max_size=30),
+    offsets=st.lists(st.integers(100, 280), min_size=1, max_size=3, unique=True),
+)
+# about 5 s an example: `make test` runs a few, the slow suite more
+test_summary_equals_the_events_on_random_histories = settings(max_examples=3, deadline=None)(
+    _histories(_summary_equals_the_events)
+)
+test_summary_equals_the_events_on_random_histories_thoroughly = pytest.mark.slow(
+    settings(max_examples=25, deadline=None)(_histories(_summary_equals_the_events))
+)
