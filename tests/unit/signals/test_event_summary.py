@@ -39,12 +39,8 @@ def _ev(account: int, day: int, kind: str | None, user: str | None, hour: int = 
 
 
 def _open(path: Path) -> Warehouse:
-    return open_warehouse(f"duckdb://{path / 'wh.duckdb'}")
-
-
-@pytest.fixture
-def wh(tmp_path: Path) -> Iterator[Warehouse]:
-    w = _open(tmp_path)
+    """A DuckDB file warehouse (events in parts) with four accounts active from START."""
+    w = open_warehouse(f"duckdb://{path / 'wh.duckdb'}")
     load_rows(w, "accounts", [{"account_id": f"A{i}", "name": f"Co {i}", "created_at": None} for i in range(4)])
     load_rows(w, "subscriptions", [
         {"subscription_id": f"s{i}", "account_id": f"A{i}", "product": "core", "plan": "p",
@@ -52,6 +48,12 @@ def wh(tmp_path: Path) -> Iterator[Warehouse]:
          "contract_end_date": None}
         for i in range(4)
     ])  # fmt: skip
+    return w
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Iterator[Warehouse]:
+    w = _open(tmp_path)
     yield w
     w.close()
 
@@ -211,13 +213,6 @@ def _summary_equals_the_events(
 ) -> None:
     w = _open(tmp_path_factory.mktemp("wh"))
     try:
-        load_rows(w, "accounts", [{"account_id": f"A{i}", "name": "x", "created_at": None} for i in range(4)])
-        load_rows(w, "subscriptions", [
-            {"subscription_id": f"s{i}", "account_id": f"A{i}", "product": "core", "plan": "p",
-             "start_date": START, "end_date": None, "mrr": Decimal("100"), "quantity": Decimal("5"),
-             "contract_end_date": None}
-            for i in range(4)
-        ])  # fmt: skip
         for p in range(3):
             rows = [_ev(e["account"], e["day"], e["type"], e["user"], e["hour"]) for e in events if e["part"] == p]
             if rows:
