@@ -116,7 +116,9 @@ def compute_signals(src: Sources, days: list[date], cfg: SignalConfig | None = N
             lambda: value_days(events, cfg, summary.value_firsts() if summary else None),
         )
         one_day = days[0] if len(set(days)) == 1 else None
-        parts.append(usage_signals(events, keys, cfg, first_use, one_day=one_day, start=min(days), summary=summary))
+        parts.append(usage_signals(
+            events, keys, cfg, first_use, one_day=one_day, start=min(days), end=max(days), summary=summary
+        ))  # fmt: skip
         parts.append(onboarding_signals(events, keys, cfg, value, first_use))
     surveys = src.table("survey_responses") if has("survey_responses") else None
     tickets = src.table("tickets") if has("tickets") else None

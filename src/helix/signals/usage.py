@@ -139,6 +139,7 @@ def usage_signals(
     *,
     one_day: date | None = None,
     start: date | None = None,
+    end: date | None = None,
     summary: EventSummary | None = None,
 ) -> ir.Table:
     """Usage signals per (account_id, score_date) in ``keys`` (which carries the window columns).
@@ -151,7 +152,8 @@ def usage_signals(
     scoring several batches of dates). ``one_day``: ``keys`` hold that one scoring date
     only (an incremental day), whose distinct counts are then counted directly over its
     30 days instead of through the change points, which pay off across many dates.
-    ``start`` is the earliest scoring date in ``keys`` (read from them when not given).
+    ``start`` and ``end`` are the earliest and latest scoring dates in ``keys`` (read from
+    them when not given; as literals, the event filters reach the Parquet scans).
     ``summary``: the event summary, whence the last active day before the windows
     (otherwise from the events).
     """
@@ -160,11 +162,13 @@ def usage_signals(
     # only the 120 days before the earliest scoring date reach the windows (from the
     # start of that day's summary week, see helix.signals.event_summary): an incremental
     # day then reduces four months of events, not the whole history
-    if start is None:  # (no keys at all: any date, nothing is scored)
-        start = keys.score_date.min().to_pyarrow().as_py() or date.today()
+    if start is None or end is None:
+        span = keys.aggregate(lo=keys.score_date.min(), hi=keys.score_date.max()).to_pyarrow()
+        # (no keys at all: any date, nothing is scored)
+        start, end = span["lo"][0].as_py() or date.today(), span["hi"][0].as_py() or date.today()
     first = week_start(start - timedelta(days=120))
     since = datetime.combine(first, time.min)
-    until = keys.score_date.max().cast(dt.timestamp).as_scalar()
+    until = datetime.combine(end, time.min)
     # the sums need account-days only; the distinct counts need users and types, and
     # only over the 30 days before each point (occurrences before the earliest point's
     # window cover no point and do not change the later ones' covers): an incremental
@@ -203,7 +207,9 @@ def usage_signals(
         active_users = counts.select(*KEY, "active_users_30")
         breadth = counts.select(*KEY, "breadth_30")
     else:
-        month_since = keys._d30.min().cast(dt.timestamp).as_scalar()
+        # (occurrences before the earliest point's month cover no point: +1 and -1 both
+        # fall before it)
+        month_since = datetime.combine(start - timedelta(days=30), time.min)
         seen = event_days(events.filter((events.event_time >= month_since) & (events.event_time < until)))
         seen = seen.mutate(t=_day_number(seen.day))
         users = seen.filter(seen.user_id.notnull()).select("account_id", "t", item=seen.user_id).distinct()
