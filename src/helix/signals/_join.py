@@ -1,7 +1,9 @@
-"""Small Ibis helpers the signal modules share: a key-deduplicating left join, 0/1 flags."""
+"""Small Ibis helpers the signal modules share: a key-deduplicating left join, 0/1 flags,
+day numbers."""
 
 from __future__ import annotations
 
+import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
@@ -20,3 +22,8 @@ def flag(condition: ir.BooleanValue) -> ir.FloatingValue:
     the cast goes through int32; DuckDB and Spark accept either.
     """
     return condition.cast(dt.int32).cast(dt.float64)
+
+
+def day_number(day: ir.DateValue) -> ir.IntegerValue:
+    """Days since 1970-01-01: an integer to order range windows by, on every backend."""
+    return day.delta(ibis.date(1970, 1, 1), unit="day").cast(dt.int64)

@@ -17,10 +17,10 @@ replaced). Minima and maxima do not change when the same event is counted twice,
 so the answer is the minimum or maximum over the per-part rows: exactly what the
 events give, whatever the parts' history.
 
-The last active day before a date D is exact too: the summary keeps each account's
-last day per week (day number // 7); signals read the events of D's week onward
-(their window starts at the beginning of that week) and take the older days from
-weeks entirely before it.
+The last active day before the look-backs is exact too: the summary keeps each
+account's last day per week (day number // 7); the usage query reads events from the
+start of the week of D - 120 (D the earliest scoring date) and takes the older days
+from the weeks entirely before it.
 
 :func:`event_summary` returns the summary only when it covers exactly the current
 parts (and the configured value event); otherwise (other backends, events written
@@ -38,6 +38,7 @@ import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from helix.signals._join import day_number
 from helix.signals.config import SignalConfig
 from helix.warehouse.connection import utcnow
 from helix.warehouse.schema import (
@@ -64,10 +65,6 @@ EPOCH = date(1970, 1, 1)
 SUMMARY_TABLES = (EVENT_TYPE_FIRSTS.name, EVENT_WEEK_LASTS.name, EVENT_VALUE_FIRSTS.name)
 
 
-def _day_number(day: ir.DateValue) -> ir.IntegerValue:
-    return day.delta(ibis.date(1970, 1, 1), unit="day").cast(dt.int64)
-
-
 def week_start(day: date) -> date:
     """The first day of ``day``'s summary week (weeks are day number // 7)."""
     return EPOCH + timedelta(days=((day - EPOCH).days // 7) * 7)
@@ -87,7 +84,7 @@ def value_firsts(events: ir.Table, cfg: SignalConfig) -> ir.Table:
 def week_lasts(events: ir.Table) -> ir.Table:
     """``account_id, week, last_day``: the last event day of each account in each week."""
     e = events.select("account_id", day=events.event_time.date())
-    e = e.mutate(week=_day_number(e.day) // 7)
+    e = e.mutate(week=day_number(e.day) // 7)
     return e.group_by(["account_id", "week"]).aggregate(last_day=e.day.max())
 
 

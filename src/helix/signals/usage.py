@@ -14,9 +14,16 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from helix.signals._join import day_number as _day_number
 from helix.signals._join import flag, left_join
 from helix.signals.config import SignalConfig
-from helix.signals.event_summary import EventSummary, first_uses, last_day_before, value_firsts, week_start
+from helix.signals.event_summary import (
+    EventSummary,
+    first_uses,
+    last_day_before,
+    value_firsts,
+    week_start,
+)
 
 __all__ = ["usage_signals", "onboarding_signals", "event_days", "first_uses", "value_days"]
 
@@ -33,11 +40,6 @@ def _ratio(num: ir.NumericValue, den: ir.NumericValue) -> ir.FloatingValue:
     """num / den as a double, null when den is 0 or null."""
     den_f = den.cast(dt.float64)
     return ibis.ifelse(den_f > 0, num.cast(dt.float64) / den_f, ibis.null(dt.float64))
-
-
-def _day_number(day: ir.DateValue) -> ir.IntegerValue:
-    """Days since 1970-01-01: an integer to order range windows by, on every backend."""
-    return day.delta(ibis.date(1970, 1, 1), unit="day").cast(dt.int64)
 
 
 def _day_sums(
